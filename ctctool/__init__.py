@@ -1,0 +1,43 @@
+"""ctctool: a Connectionist Temporal Classification toolkit.
+
+The public library API. Names are imported on first use, so ``import ctctool``
+loads neither torch nor the command-line stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ctctool.errors import CtcToolError
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Vocabulary": "ctctool.vocab",
+    "default_vocabulary": "ctctool.vocab",
+    "CtcLossResult": "ctctool.loss",
+    "ctc_loss": "ctctool.loss",
+    "frames_needed": "ctctool.loss",
+    "WerReport": "ctctool.metrics",
+    "UtteranceScore": "ctctool.metrics",
+    "score_corpus": "ctctool.metrics",
+    "align_words": "ctctool.metrics",
+    "bootstrap_interval": "ctctool.metrics",
+    "paired_bootstrap": "ctctool.metrics",
+}
+
+__all__ = ["CtcToolError", "__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'ctctool' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

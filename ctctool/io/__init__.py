@@ -1,0 +1,1 @@
+"""File formats: arrays, text, audio and writers. Never imports typer or rich."""

@@ -1,0 +1,25 @@
+"""Gradient arrays written as .npy, atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ctctool.errors import CtcToolError
+from ctctool.io.atomic import atomic_open
+
+#: numpy dtype of a saved gradient, by the dtype of the scores it belongs to.
+_SAVED_DTYPE = {torch.float16: np.float16, torch.bfloat16: np.float32, torch.float32: np.float32, torch.float64: np.float64}
+
+
+def save_gradient(path: str | os.PathLike, grad: torch.Tensor, scores_dtype: torch.dtype) -> None:
+    """Save ``grad`` as .npy in the dtype of the scores (float32 for bfloat16, which numpy lacks)."""
+    file = Path(path)
+    if file.suffix.lower() != ".npy":
+        raise CtcToolError(f"{file}: gradients are written as .npy; give a file name ending in .npy")
+    array = grad.detach().cpu().numpy().astype(_SAVED_DTYPE[scores_dtype], copy=False)
+    with atomic_open(file, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)

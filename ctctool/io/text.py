@@ -1,0 +1,42 @@
+"""Plain text files: read as UTF-8 lines, with errors that name the file and line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ctctool.errors import CtcToolError
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The whole file as text; a missing file or bad UTF-8 is a CtcToolError naming it."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise CtcToolError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise CtcToolError(f"{file}: is a folder, expected a text file") from None
+    except OSError as exc:
+        raise CtcToolError(f"{file}: cannot read ({exc.strerror})") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CtcToolError(
+            f"{file} line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from exc
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """One entry per line, without line endings. An empty line is kept as ``""``.
+
+    Only the newline that ends the last line is dropped, so ``"a\\n\\n"`` is two
+    lines, ``"a"`` and ``""``.
+    """
+    text = read_text(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
