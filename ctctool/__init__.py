@@ -19,6 +19,8 @@ _EXPORTS = {
     "CtcLossResult": "ctctool.loss",
     "ctc_loss": "ctctool.loss",
     "frames_needed": "ctctool.loss",
+    "ForcedAlignment": "ctctool.align",
+    "forced_align": "ctctool.align",
     "WerReport": "ctctool.metrics",
     "UtteranceScore": "ctctool.metrics",
     "score_corpus": "ctctool.metrics",
