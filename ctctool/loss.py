@@ -175,6 +175,23 @@ def ctc_loss(
     )
 
 
+def log_probs_from(scores: torch.Tensor, input_kind: InputKind, *, name: str = "scores") -> torch.Tensor:
+    """Validated log-probs of (T, C) or (T, N, C) ``scores`` (float64 stays float64, else float32)."""
+    if input_kind not in INPUT_KINDS:
+        raise CtcToolError(f"input kind {input_kind!r}: expected one of {', '.join(INPUT_KINDS)}")
+    x, restore = _to_time_major(scores, batch_first=False)
+    try:
+        _check_values(x, torch.full((x.shape[1],), x.shape[0], device=x.device), input_kind)
+    except CtcToolError as exc:
+        raise CtcToolError(f"{name}: {exc}".replace(f"{name}: scores", name)) from None
+    values = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
+    if input_kind == "logits":
+        values = values.log_softmax(-1)
+    elif input_kind == "probs":
+        values = values.clamp(min=torch.finfo(values.dtype).tiny).log()  # a probability of 0 -> about -87
+    return restore(values)
+
+
 def _to_time_major(scores: torch.Tensor, batch_first: bool):
     """(T, N, C) view of ``scores`` and a function that puts a (T, N, C) tensor back."""
     if not isinstance(scores, torch.Tensor):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "cli.md"
-COMMANDS = ("loss", "wer")
+COMMANDS = ("loss", "align", "wer")
 
 
 def help_text(*args: str) -> str:

@@ -6,15 +6,15 @@ Command modules import torch and numpy inside their functions only, so that
 
 import typer
 
-from ctctool.cli import loss, wer
+from ctctool.cli import align, loss, wer
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Connectionist Temporal Classification toolkit: loss, WER and more.",
+    help="Connectionist Temporal Classification toolkit: loss, forced alignment, WER.",
 )
-for command_module in (loss, wer):
+for command_module in (loss, align, wer):
     app.add_typer(command_module.app)
 
 

@@ -1,0 +1,80 @@
+"""Transcript normalisation and number words, against hand-written expectations."""
+
+import pytest
+
+from ctctool import CtcToolError
+from ctctool.numbers import cardinal, ordinal, spell_number, year
+from ctctool.transcript import normalize_word, prepare_transcript
+from ctctool.vocab import Vocabulary, default_vocabulary
+
+
+@pytest.mark.parametrize("number, words", [
+    (0, "zero"), (13, "thirteen"), (40, "forty"), (42, "forty two"), (100, "one hundred"),
+    (115, "one hundred fifteen"), (7_000_021, "seven million twenty one"),
+    (1_002_003_004, "one billion two million three thousand four"),
+])
+def test_cardinal(number, words):
+    assert cardinal(number) == words
+
+
+@pytest.mark.parametrize("number, words", [(1999, "nineteen ninety nine"), (1905, "nineteen oh five"),
+                                           (1900, "nineteen hundred"), (2000, "two thousand"),
+                                           (2005, "two thousand five"), (2024, "twenty twenty four")])
+def test_year(number, words):
+    assert year(number) == words
+
+
+@pytest.mark.parametrize("number, words", [(1, "first"), (2, "second"), (3, "third"), (12, "twelfth"),
+                                           (21, "twenty first"), (40, "fortieth"), (100, "one hundredth")])
+def test_ordinal(number, words):
+    assert ordinal(number) == words
+
+
+@pytest.mark.parametrize("text, words", [("1,500", "one thousand five hundred"), ("1500", "fifteen hundred"),
+                                         ("3.14", "three point one four"), ("22nd", "twenty second"),
+                                         ("12,34", None), ("abc", None)])
+def test_spell_number(text, words):
+    assert spell_number(text) == words
+
+
+@pytest.mark.parametrize("word, pieces", [
+    ("hello", ("hello",)), ("Hello,", ("hello",)), ("café", ("cafe",)), ("42", ("forty", "two")),
+    ("50%", ("fifty", "percent")), ("&", ("and",)), ("—", ()), ("well-known", ("well", "known")),
+    ("don't", ("don't",)), ("1999.", ("nineteen", "ninety", "nine")),
+])
+def test_normalize_word_default_vocabulary(word, pieces):
+    assert normalize_word(word, default_vocabulary()) == pieces
+
+
+def test_capital_vocabulary_keeps_case():
+    vocab = Vocabulary(("<pad>", "A", "B", "a", "b", "|"))
+    assert normalize_word("Ab.", vocab) == ("Ab",)
+
+
+def test_prepare_maps_labels_back_to_words_and_lines():
+    vocab = default_vocabulary()
+    prepared = prepare_transcript("Hi there\n\n  — 2 \n", vocab)
+    assert prepared.lines == ("Hi there", "— 2")
+    assert [(w.text, w.line, w.pieces) for w in prepared.words] == [
+        ("Hi", 0, ("hi",)), ("there", 0, ("there",)), ("—", 1, ()), ("2", 1, ("two",))]
+    assert vocab.decode(prepared.labels) == "hi there two"
+    space = -1
+    assert prepared.label_word == (0, 0, space, 1, 1, 1, 1, 1, space, 3, 3, 3)
+    assert prepared.changes == ("'Hi' -> 'hi'", "'—' -> (not aligned)", "'2' -> 'two'")
+
+
+def test_pipe_delimiter_vocabulary():
+    vocab = Vocabulary(("<pad>", "a", "b", "|"))
+    prepared = prepare_transcript("ab ba", vocab)
+    assert prepared.labels == (1, 2, 3, 2, 1)
+
+
+def test_star_word_becomes_the_star_label():
+    vocab = default_vocabulary()
+    prepared = prepare_transcript("* a *", vocab, star_id=31)
+    assert prepared.labels == (31, 30, 1, 30, 31)
+
+
+def test_nothing_to_align_is_an_error():
+    with pytest.raises(CtcToolError, match=r"transcript: nothing to align"):
+        prepare_transcript("— …\n", default_vocabulary())
