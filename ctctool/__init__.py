@@ -34,6 +34,11 @@ _EXPORTS = {
     "align_words": "ctctool.metrics",
     "bootstrap_interval": "ctctool.metrics",
     "paired_bootstrap": "ctctool.metrics",
+    "resample": "ctctool.resample",
+    "load_audio": "ctctool.io.audio",
+    "AcousticModel": "ctctool.models.base",
+    "load_model": "ctctool.models.loading",
+    "windowed_log_probs": "ctctool.models.windowed",
 }
 
 __all__ = ["CtcToolError", "__version__", *_EXPORTS]

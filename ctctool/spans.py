@@ -110,6 +110,38 @@ class TimedSpan:
 
 
 @dataclass(frozen=True)
+class BoundaryCorrection:
+    """Seconds added to every start and every end (a model's calibration of its CTC spikes).
+
+    Neighbours never overlap after the shift: an end that would pass the next start stops
+    there, and every span keeps a positive length when it had one.
+    """
+
+    start: float = 0.0
+    end: float = 0.0
+
+    def apply(self, spans: tuple[TimedSpan, ...]) -> tuple[TimedSpan, ...]:
+        """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are).
+
+        Where a shifted end would pass the next shifted start, both meet halfway
+        between the original end and start.
+        """
+        if self.start == 0.0 and self.end == 0.0:
+            return spans
+        aligned = [i for i, s in enumerate(spans) if s.end > s.start]
+        starts = {i: max(0.0, spans[i].start + self.start) for i in aligned}
+        ends = {i: spans[i].end + self.end for i in aligned}
+        for i, j in zip(aligned, aligned[1:]):
+            if ends[i] > starts[j]:
+                ends[i] = starts[j] = (spans[i].end + spans[j].start) / 2
+        out = list(spans)
+        for i in aligned:
+            if ends[i] > starts[i]:
+                out[i] = TimedSpan(spans[i].text, starts[i], ends[i], spans[i].score, spans[i].flagged)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
 class AlignedTranscript:
     """Everything an alignment output format needs, in seconds.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 
 from ctctool.align import forced_align
-from ctctool.spans import AlignedTranscript, SpanTimes, TimedSpan, merge_spans, token_spans
-from ctctool.transcript import STAR, PreparedTranscript
+from ctctool.spans import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan, merge_spans, token_spans
+from ctctool.transcript import STAR, PreparedTranscript, prepare_transcript
 from ctctool.vocab import Vocabulary
 
 
@@ -28,6 +28,7 @@ def align_transcript(
     *,
     model: str,
     min_confidence: float = 0.0,
+    correction: BoundaryCorrection = BoundaryCorrection(),
 ) -> AlignedTranscript:
     """Timestamps of every character, word and line of ``transcript``.
 
@@ -36,6 +37,7 @@ def align_transcript(
             holds star labels (id C, see ``with_star_column``).
         times: frame -> seconds.
         min_confidence: segments (lines) scoring below it are flagged.
+        correction: shifts of word and line starts and ends (a model's calibration).
     """
     alignment = forced_align(log_probs, list(transcript.labels), blank=vocab.blank)
     spans = token_spans(alignment.states[0], alignment.frame_log_probs[0], alignment.tokens[0])
@@ -57,8 +59,8 @@ def align_transcript(
         return TimedSpan(span.text, times.seconds(span.start), times.seconds(span.end), span.score, span.flagged)
 
     return AlignedTranscript(
-        words=tuple(timed(w) for w in words if w.text != STAR),
-        segments=tuple(timed(s) for s in segments),
+        words=correction.apply(tuple(timed(w) for w in words if w.text != STAR)),
+        segments=correction.apply(tuple(timed(s) for s in segments)),
         tokens=tuple(TimedSpan(text, times.seconds(s.start), times.seconds(s.end), s.score) for s, text in chars),
         duration=times.seconds(int(log_probs.shape[0])) - times.offset,
         frame_shift=times.frame_shift,
@@ -69,3 +71,30 @@ def align_transcript(
 
 def _token_text(vocab: Vocabulary, class_id: int) -> str:
     return vocab.tokens[class_id]
+
+
+def align_text(
+    log_probs: torch.Tensor,
+    text: str,
+    vocab: Vocabulary,
+    times: SpanTimes,
+    *,
+    model: str,
+    min_confidence: float = 0.0,
+    star_ends: bool = False,
+    correction: BoundaryCorrection = BoundaryCorrection(),
+) -> AlignedTranscript:
+    """``align_transcript`` from raw transcript text: normalise, add star columns when a ``*``
+    word is present (or ``star_ends`` puts one at each end), then align.
+
+    Args:
+        log_probs: (T, C) log-probs of one utterance, C = ``vocab.size``.
+    """
+    if star_ends:
+        text = f"{STAR}\n{text}\n{STAR}"
+    star_id = vocab.size if STAR in text.split() else None
+    prepared = prepare_transcript(text, vocab, star_id=star_id)
+    if star_id is not None:
+        log_probs = with_star_column(log_probs)
+    return align_transcript(log_probs, prepared, vocab, times, model=model, min_confidence=min_confidence,
+                            correction=correction)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from typer.testing import CliRunner
 
 from ctctool.cli import app
+from ctctool.errors import CtcToolError
 
 cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
 
@@ -14,3 +17,8 @@ cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GP
 def run_cli(*args: str):
     """Run ``ctctool ARGS`` in-process; returns the typer Result (stdout, stderr, exit_code)."""
     return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def raises_exactly(message: str):
+    """``pytest.raises`` for a CtcToolError whose whole message is ``message``."""
+    return pytest.raises(CtcToolError, match=f"^{re.escape(message)}$")

@@ -41,6 +41,11 @@ def test_io_never_imports_the_cli_stack(path):
     assert _offending(_imports(path), CLI_STACK) == []
 
 
+@pytest.mark.parametrize("path", _modules("models"), ids=lambda p: p.name)
+def test_models_never_import_the_cli_stack(path):
+    assert _offending(_imports(path), CLI_STACK) == []
+
+
 def test_no_module_imports_click():
     for path in PACKAGE.rglob("*.py"):
         assert _offending(_imports(path), ("click",)) == [], path
@@ -55,6 +60,10 @@ def _loaded_after(code: str) -> set[str]:
 def test_import_ctctool_is_light():
     loaded = _loaded_after("import ctctool")
     assert loaded.isdisjoint({"torch", "numpy", "typer", "rich", "matplotlib", "jiwer"})
+
+
+def test_import_ctctool_models_is_light():
+    assert _loaded_after("import ctctool.models").isdisjoint({"torch", "numpy", "transformers"})
 
 
 def test_help_does_not_import_torch():

@@ -107,10 +107,10 @@ def test_error_too_short(tmp_path):
            f"{TRANSCRIPT}: utterance 0: 35 labels with 0 repeats need >= 35 frames; log_probs has 20")
 
 
-def test_error_audio_without_model(tmp_path):
-    _error(run_cli("align", tmp_path / "a.wav", TRANSCRIPT, "--model", "default"),
-           "--model default: acoustic models are not available in this version of ctctool; "
-           "pass --emissions FILE --frame-shift SECONDS with log-probs from your own model")
+def test_error_unknown_model(tmp_path):
+    _error(run_cli("align", tmp_path / "a.wav", TRANSCRIPT, "--model", tmp_path / "nope"),
+           f"{tmp_path / 'nope'}: no such file or directory; expected 'default', a ctctool checkpoint file "
+           "or a wav2vec2-style checkpoint directory")
 
 
 def test_usage_error_for_wrong_argument_count():

@@ -6,7 +6,7 @@ Command modules import torch and numpy inside their functions only, so that
 
 import typer
 
-from ctctool.cli import align, loss, wer
+from ctctool.cli import align, emissions, loss, train, transcribe, wer
 
 app = typer.Typer(
     add_completion=False,
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Connectionist Temporal Classification toolkit: loss, forced alignment, WER.",
 )
-for command_module in (loss, align, wer):
+for command_module in (loss, align, wer, train, transcribe, emissions):
     app.add_typer(command_module.app)
 
 

@@ -1,0 +1,107 @@
+"""A DeepSpeech2-like CTC acoustic model: 2 Conv2D + BatchNorm + ReLU, bidirectional GRUs, dense.
+
+Shapes: B utterances, T feature frames, F bins, T' = ceil(T / time_stride) output
+frames, C classes (blank included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from ctctool.errors import CtcToolError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the network. Kernels and strides are (time, frequency)."""
+
+    input_bins: int
+    classes: int
+    conv_channels: int = 32
+    conv1_kernel: tuple[int, int] = (11, 41)
+    conv1_stride: tuple[int, int] = (2, 2)
+    conv2_kernel: tuple[int, int] = (11, 21)
+    conv2_stride: tuple[int, int] = (1, 2)
+    rnn_layers: int = 5
+    rnn_units: int = 512
+    dense_units: int = 1024
+    dropout: float = 0.5
+
+    @property
+    def time_stride(self) -> int:
+        return self.conv1_stride[0] * self.conv2_stride[0]
+
+    def output_frames(self, frames: torch.Tensor | int):
+        """T' for T input frames (each conv pads by kernel // 2)."""
+        for kernel, stride in ((self.conv1_kernel, self.conv1_stride), (self.conv2_kernel, self.conv2_stride)):
+            pad = kernel[0] // 2
+            frames = (frames + 2 * pad - kernel[0]) // stride[0] + 1
+        return frames
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+#: Size presets: ``recipe`` is the Keras recipe's full size; ``small`` trains on a CPU.
+PRESETS = {
+    "recipe": dict(conv_channels=32, conv1_kernel=(11, 41), conv2_kernel=(11, 21), rnn_layers=5, rnn_units=512,
+                   dense_units=1024, dropout=0.5),
+    "small": dict(conv_channels=16, conv1_kernel=(11, 21), conv2_kernel=(11, 11), rnn_layers=2, rnn_units=128,
+                  dense_units=256, dropout=0.1),
+    "tiny": dict(conv_channels=4, conv1_kernel=(5, 9), conv2_kernel=(5, 5), rnn_layers=1, rnn_units=32,
+                 dense_units=32, dropout=0.0),
+}
+
+
+def model_config(preset: str, input_bins: int, classes: int, **overrides) -> ModelConfig:
+    """The ``preset`` sizes for ``input_bins`` features and ``classes`` outputs, with overrides."""
+    if preset not in PRESETS:
+        raise CtcToolError(f"model preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    return ModelConfig(input_bins=input_bins, classes=classes, **{**PRESETS[preset], **overrides})
+
+
+class DeepSpeech2(nn.Module):
+    """(B, T, F) features -> (B, T', C) log-probs."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, c.conv_channels, c.conv1_kernel, c.conv1_stride,
+                      padding=(c.conv1_kernel[0] // 2, c.conv1_kernel[1] // 2), bias=False),
+            nn.BatchNorm2d(c.conv_channels),
+            nn.ReLU(),
+            nn.Conv2d(c.conv_channels, c.conv_channels, c.conv2_kernel, c.conv2_stride,
+                      padding=(c.conv2_kernel[0] // 2, c.conv2_kernel[1] // 2), bias=False),
+            nn.BatchNorm2d(c.conv_channels),
+            nn.ReLU(),
+        )
+        bins = c.input_bins
+        for kernel, stride in ((c.conv1_kernel, c.conv1_stride), (c.conv2_kernel, c.conv2_stride)):
+            bins = (bins + 2 * (kernel[1] // 2) - kernel[1]) // stride[1] + 1
+        self.rnn = nn.GRU(c.conv_channels * bins, c.rnn_units, num_layers=c.rnn_layers, batch_first=True,
+                          bidirectional=True, dropout=c.dropout if c.rnn_layers > 1 else 0.0)
+        self.head = nn.Sequential(
+            nn.Linear(2 * c.rnn_units, c.dense_units), nn.ReLU(), nn.Dropout(c.dropout),
+            nn.Linear(c.dense_units, c.classes),
+        )
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probs (B, T', C) and output lengths (B,) for features (B, T, F) of ``lengths`` frames."""
+        x = self.conv(features.unsqueeze(1))  # (B, channels, T', F')
+        B, channels, T, bins = x.shape
+        x = x.permute(0, 2, 1, 3).reshape(B, T, channels * bins)
+        out_lengths = self.config.output_frames(lengths).clamp(min=1, max=T)
+        packed = nn.utils.rnn.pack_padded_sequence(x, out_lengths.cpu(), batch_first=True, enforce_sorted=False)
+        x, _ = self.rnn(packed)
+        x, _ = nn.utils.rnn.pad_packed_sequence(x, batch_first=True, total_length=T)
+        return self.head(x).log_softmax(dim=-1), out_lengths

@@ -1,0 +1,96 @@
+"""Acoustic features computed with torch (any device): the recipe's spectrogram, or log-mel.
+
+Shapes: N samples in, T feature frames x F bins out. Both kinds are normalised per
+utterance and per bin (zero mean, unit variance over time), as the Keras CTC ASR
+recipe does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from ctctool.errors import CtcToolError
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes features.
+
+    ``spectrogram``: |STFT| ** 0.5 with a ``frame_length`` Hann window zero-padded to
+    ``n_fft`` (the recipe: 256 / 160 / 384 at 16 kHz, 193 bins). ``logmel``: log of
+    ``n_mels`` HTK mel bands of the power spectrum.
+    """
+
+    kind: str = "spectrogram"
+    sample_rate: int = 16_000
+    frame_length: int = 256  # samples per analysis window
+    hop_length: int = 160  # samples between frames (10 ms at 16 kHz)
+    n_fft: int = 384
+    n_mels: int = 80
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("spectrogram", "logmel"):
+            raise CtcToolError(f"feature kind {self.kind!r}: expected spectrogram or logmel")
+        if self.n_fft < self.frame_length:
+            raise CtcToolError(f"n_fft {self.n_fft} is shorter than the frame length {self.frame_length}")
+
+    @property
+    def bins(self) -> int:
+        """F, the number of feature bins per frame."""
+        return self.n_fft // 2 + 1 if self.kind == "spectrogram" else self.n_mels
+
+    @property
+    def frame_shift(self) -> float:
+        """Seconds between feature frames."""
+        return self.hop_length / self.sample_rate
+
+    def frames(self, samples: int) -> int:
+        """T for a waveform of ``samples`` samples (frames whose window fits, at least 1)."""
+        return max(1, 1 + (samples - self.frame_length) // self.hop_length)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESET_FEATURES = {
+    "spectrogram": FeatureConfig(),
+    "logmel": FeatureConfig(kind="logmel", frame_length=400, n_fft=512, n_mels=80),
+}
+
+
+def mel_filterbank(config: FeatureConfig, device=None) -> torch.Tensor:
+    """(n_fft // 2 + 1, n_mels) triangular HTK-mel filters from 0 Hz to Nyquist."""
+
+    def to_mel(hz):
+        return 2595.0 * math.log10(1.0 + hz / 700.0)
+
+    bins = config.n_fft // 2 + 1
+    fft_hz = torch.linspace(0, config.sample_rate / 2, bins, dtype=torch.float64)
+    mel_points = torch.linspace(to_mel(0.0), to_mel(config.sample_rate / 2), config.n_mels + 2, dtype=torch.float64)
+    hz_points = 700.0 * (10 ** (mel_points / 2595.0) - 1.0)
+    lower, centre, upper = hz_points[:-2], hz_points[1:-1], hz_points[2:]
+    rising = (fft_hz[:, None] - lower[None, :]) / (centre - lower)[None, :]
+    falling = (upper[None, :] - fft_hz[:, None]) / (upper - centre)[None, :]
+    return torch.clamp(torch.minimum(rising, falling), min=0.0).to(torch.float32).to(device)
+
+
+def compute_features(waveform: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
+    """(N,) float waveform at ``config.sample_rate`` -> (T, F) normalised features, on its device."""
+    if waveform.dim() != 1:
+        raise CtcToolError(f"waveform: expected one channel of shape (N,), found {tuple(waveform.shape)}")
+    audio = waveform.to(torch.float32)
+    if audio.numel() < config.frame_length:
+        audio = torch.nn.functional.pad(audio, (0, config.frame_length - audio.numel()))
+    frames = audio.unfold(0, config.frame_length, config.hop_length)  # (T, frame_length)
+    window = torch.hann_window(config.frame_length, periodic=True, device=audio.device)
+    spectrum = torch.fft.rfft(frames * window, n=config.n_fft).abs()  # (T, n_fft // 2 + 1)
+    if config.kind == "spectrogram":
+        features = spectrum.pow(0.5)
+    else:
+        features = torch.log(spectrum.pow(2) @ mel_filterbank(config, audio.device) + 1e-6)
+    mean = features.mean(dim=0, keepdim=True)
+    std = features.std(dim=0, keepdim=True, unbiased=False)
+    return (features - mean) / (std + 1e-10)

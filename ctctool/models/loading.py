@@ -1,0 +1,52 @@
+"""``--model SPEC`` -> an acoustic model: ``default``, a checkpoint file, or a checkpoint directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ctctool.errors import CtcToolError
+from ctctool.models.base import AcousticModel
+
+#: The spec that names the bundled English model, and where its weights are.
+DEFAULT_MODEL = "default"
+DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "default_en.pt"
+
+
+def load_model(spec: str, device: torch.device) -> AcousticModel:
+    """Load the acoustic model named by ``spec`` onto ``device``.
+
+    ``spec`` is ``default`` (the bundled English model), a ctctool checkpoint file,
+    or a local Hugging Face wav2vec2-style CTC checkpoint directory.
+    """
+    if spec == DEFAULT_MODEL:
+        return _load_default(device)
+    path = Path(spec)
+    if path.is_dir():
+        from ctctool.models.hf import load_hf_model
+
+        return load_hf_model(path, device)
+    if path.is_file():
+        return _load_checkpoint(path, device)
+    raise CtcToolError(
+        f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file "
+        "or a wav2vec2-style checkpoint directory"
+    )
+
+
+def _load_default(device: torch.device) -> AcousticModel:
+    from ctctool.models.checkpoint import model_from_checkpoint
+
+    if not DEFAULT_MODEL_FILE.is_file():
+        raise CtcToolError(
+            f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); reinstall "
+            "ctctool, or pass --model with a checkpoint file or a local wav2vec2 CTC checkpoint directory"
+        )
+    return model_from_checkpoint(DEFAULT_MODEL_FILE, device, name="default")
+
+
+def _load_checkpoint(path: Path, device: torch.device) -> AcousticModel:
+    from ctctool.models.checkpoint import model_from_checkpoint
+
+    return model_from_checkpoint(path, device)

@@ -1,0 +1,1 @@
+"""Training a CTC acoustic model: corpora, batching, augmentation and the training loop."""

@@ -1,0 +1,244 @@
+"""The CTC training loop: Adam(W), warm-up + cosine LR, length bucketing, clipping, checkpoints, resume.
+
+The loop never prints: it reports through ``on_event(name, data)``. Events:
+``start`` (sizes), ``step`` (loss, lr, seconds of audio per second), ``epoch``
+(validation loss, greedy WER and CER, examples), ``checkpoint`` (path).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import soundfile
+import torch
+import torch.nn.functional as F
+
+from ctctool.decode import greedy_decode
+from ctctool.errors import CtcToolError
+from ctctool.metrics import score_corpus
+from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
+from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config
+from ctctool.models.features import PRESET_FEATURES, FeatureConfig, compute_features
+from ctctool.training.batches import add_noise, add_reverb, bucket_batches, spec_augment
+from ctctool.training.corpus import Corpus, Utterance
+from ctctool.vocab import Vocabulary
+
+Events = Callable[[str, dict], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of a training run (saved in the checkpoint's train state)."""
+
+    epochs: int = 30
+    preset: str = "small"
+    features: str = "spectrogram"
+    batch_seconds: float = 60.0  # padded audio per batch
+    learning_rate: float = 1.5e-3
+    warmup_steps: int = 200
+    weight_decay: float = 1e-2
+    grad_clip: float = 5.0
+    val_fraction: float = 0.1
+    seed: int = 0
+    augment: bool = True
+    checkpoint_minutes: float = 10.0  # also save mid-epoch, this often
+    max_minutes: float | None = None  # stop (resumably) after this long
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (rank 0 of 1 when alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+
+def split(corpus: Corpus, fraction: float, seed: int) -> tuple[list[Utterance], list[Utterance]]:
+    """A seeded train/validation split (at least one validation utterance when there are two)."""
+    order = torch.randperm(len(corpus.utterances), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val = min(len(order) - 1, max(1, round(fraction * len(order)))) if len(order) > 1 else 0
+    items = corpus.utterances
+    return [items[i] for i in order[n_val:]], [items[i] for i in order[:n_val]]
+
+
+def read_waveform(utterance: Utterance, sample_rate: int) -> torch.Tensor:
+    try:
+        data, rate = soundfile.read(utterance.audio, dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise CtcToolError(f"{utterance.audio}: cannot read audio ({getattr(exc, 'error_string', exc)})") from exc
+    if rate != sample_rate:
+        raise CtcToolError(f"{utterance.audio}: sample rate {rate} Hz, expected {sample_rate} Hz; resample the corpus")
+    if data.shape[0] == 0:
+        raise CtcToolError(f"{utterance.audio}: empty audio file")
+    return torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
+
+
+def durations(utterances: list[Utterance]) -> list[float]:
+    """Seconds of audio of each utterance (from the file headers)."""
+    seconds = []
+    for utterance in utterances:
+        try:
+            seconds.append(soundfile.info(str(utterance.audio)).duration)
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise CtcToolError(f"{utterance.audio}: cannot read audio ({getattr(exc, 'error_string', exc)})") from exc
+    return seconds
+
+
+def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, device: torch.device,
+          resume: bool = False, on_event: Events = lambda name, data: None,
+          dist: Distributed = Distributed()) -> dict:
+    """Train (or, with ``resume``, continue training) and write checkpoints to ``out``; returns the history."""
+    torch.manual_seed(config.seed)
+    features = PRESET_FEATURES.get(config.features)
+    if features is None:
+        raise CtcToolError(f"features {config.features!r}: expected one of {', '.join(PRESET_FEATURES)}")
+    state = None
+    if resume:
+        state = _resume_state(out, vocab, features)
+        model_cfg = ModelConfig.from_dict(state["model_config"])
+    else:
+        model_cfg = model_config(config.preset, features.bins, vocab.size)
+    model = DeepSpeech2(model_cfg).to(device)
+    train_set, val_set = split(corpus, config.val_fraction, config.seed)
+    train_durations = durations(train_set)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    batches_per_epoch = math.ceil(len(bucket_batches(train_durations, config.batch_seconds, torch.Generator())) / dist.world_size)
+    total_steps = max(1, config.epochs * batches_per_epoch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config.warmup_steps, total_steps))
+    augment_rng = torch.Generator().manual_seed(config.seed + 1 + dist.rank)
+    history: list[dict] = []
+    epoch, position = 0, 0
+    if state is not None:
+        model.load_state_dict(state["model_state"])
+        train_state = state["train_state"]
+        optimizer.load_state_dict(train_state["optimizer"])
+        schedule.load_state_dict(train_state["schedule"])
+        augment_rng.set_state(train_state["augment_rng"])
+        epoch, position = int(train_state["epoch"]), int(train_state["position"])
+        history = list(state["history"])
+    wrapped = model
+    if dist.world_size > 1:
+        wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    on_event("start", {"train": len(train_set), "validation": len(val_set), "rejected": len(corpus.rejected),
+                       "parameters": sum(p.numel() for p in model.parameters()), "epochs": config.epochs,
+                       "batches_per_epoch": batches_per_epoch, "start_epoch": epoch, "start_position": position,
+                       "train_hours": sum(train_durations) / 3600})
+    started = time.monotonic()
+    last_save = started
+
+    def save(epoch_: int, position_: int) -> None:
+        if dist.rank != 0:
+            return
+        train_state = {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                       "augment_rng": augment_rng.get_state(), "epoch": epoch_, "position": position_,
+                       "config": asdict(config)}
+        save_checkpoint(out, checkpoint_payload(model, features, vocab, history=history, train_state=train_state))
+        on_event("checkpoint", {"path": str(out), "epoch": epoch_, "position": position_})
+
+    while epoch < config.epochs:
+        order = bucket_batches(train_durations, config.batch_seconds, torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        mine = order[dist.rank :: dist.world_size][:batches_per_epoch]
+        model.train()
+        for index in range(position, len(mine)):
+            batch = [train_set[i] for i in mine[index]]
+            t0 = time.monotonic()
+            loss = _train_step(wrapped, optimizer, schedule, batch, features, model_cfg, device, config, augment_rng)
+            seconds = sum(train_durations[i] for i in mine[index])
+            on_event("step", {"epoch": epoch, "batch": index + 1, "batches": len(mine), "loss": loss,
+                              "lr": schedule.get_last_lr()[0], "audio_per_second": seconds / (time.monotonic() - t0)})
+            now = time.monotonic()
+            if config.max_minutes is not None and now - started > 60 * config.max_minutes:
+                save(epoch, index + 1)
+                on_event("stopped", {"epoch": epoch, "position": index + 1})
+                return {"history": history, "finished": False}
+            if now - last_save > 60 * config.checkpoint_minutes:
+                save(epoch, index + 1)
+                last_save = now
+        report = evaluate(model, val_set, features, vocab, device)
+        history.append({"epoch": epoch + 1, **{k: v for k, v in report.items() if k != "examples"}})
+        on_event("epoch", {"epoch": epoch + 1, **report})
+        epoch, position = epoch + 1, 0
+        save(epoch, 0)
+        last_save = time.monotonic()
+    return {"history": history, "finished": True}
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _batch_features(batch, features: FeatureConfig, device, augment: bool, rng: torch.Generator):
+    feats = []
+    for utterance in batch:
+        wave = read_waveform(utterance, features.sample_rate)
+        if augment:
+            if float(torch.rand(1, generator=rng)) < 0.3:
+                wave = add_reverb(wave, features.sample_rate, rng)
+            if float(torch.rand(1, generator=rng)) < 0.3:
+                wave = add_noise(wave, 10 + 20 * float(torch.rand(1, generator=rng)), rng)
+        x = compute_features(wave.to(device), features)
+        feats.append(spec_augment(x, rng) if augment else x)
+    lengths = torch.tensor([f.shape[0] for f in feats], device=device)
+    padded = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+    return padded, lengths
+
+
+def _train_step(model, optimizer, schedule, batch, features, model_cfg, device, config, rng) -> float:
+    x, lengths = _batch_features(batch, features, device, config.augment, rng)
+    targets = torch.cat([torch.tensor(u.labels) for u in batch]).to(device)
+    target_lengths = torch.tensor([len(u.labels) for u in batch], device=device)
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        log_probs, out_lengths = model(x, lengths)
+    loss = F.ctc_loss(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths, zero_infinity=True)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    schedule.step()
+    return float(loss.detach())
+
+
+@torch.no_grad()
+def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureConfig, vocab: Vocabulary,
+             device, batch_size: int = 16) -> dict:
+    """Validation loss, greedy WER and CER, and three target/prediction pairs."""
+    model.eval()
+    losses, refs, hyps = [], [], []
+    for start in range(0, len(utterances), batch_size):
+        batch = utterances[start : start + batch_size]
+        x, lengths = _batch_features(batch, features, device, False, None)
+        log_probs, out_lengths = model(x, lengths)
+        targets = torch.cat([torch.tensor(u.labels) for u in batch]).to(device)
+        target_lengths = torch.tensor([len(u.labels) for u in batch], device=device)
+        losses.append(float(F.ctc_loss(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths,
+                                       zero_infinity=True, reduction="sum")))
+        hyps += [vocab.decode(ids) for ids in greedy_decode(log_probs, out_lengths, blank=vocab.blank)]
+        refs += [u.text for u in batch]
+    model.train()
+    if not utterances:
+        return {"val_loss": float("nan"), "wer": float("nan"), "cer": float("nan"), "examples": []}
+    report = score_corpus(refs, hyps)
+    return {"val_loss": sum(losses) / len(utterances), "wer": report.wer, "cer": report.cer,
+            "examples": list(zip(refs[:3], hyps[:3]))}
+
+
+def _resume_state(out: Path, vocab: Vocabulary, features: FeatureConfig) -> dict:
+    if not out.exists():
+        raise CtcToolError(f"{out}: --resume needs the checkpoint of an earlier run, and there is none")
+    state = load_checkpoint(out)
+    if "train_state" not in state:
+        raise CtcToolError(f"{out}: an inference-only checkpoint cannot be resumed")
+    if list(state["vocab"]) != list(vocab.tokens) or int(state["blank"]) != vocab.blank:
+        raise CtcToolError(f"{out}: its vocabulary ({len(state['vocab'])} tokens) differs from this run's "
+                           f"({vocab.size}); resume with the same --vocab")
+    if FeatureConfig(**state["feature_config"]) != features:
+        raise CtcToolError(f"{out}: its features differ from --features of this run; resume with the same settings")
+    return state

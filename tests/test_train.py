@@ -1,0 +1,125 @@
+"""Training: the loss falls, --resume continues exactly, and bad corpora give one-line errors."""
+
+import pytest
+import torch
+
+from ctctool import CtcToolError
+from ctctool.models.checkpoint import load_checkpoint
+from ctctool.training.corpus import read_corpus
+from ctctool.training.loop import TrainConfig, train
+from ctctool.vocab import default_vocabulary
+from helpers import run_cli
+from toy_speech import make_corpus
+
+CONFIG = dict(preset="tiny", features="logmel", batch_seconds=4.0, learning_rate=5e-3, warmup_steps=5,
+              augment=False, seed=3)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("toy")
+    make_corpus(folder, count=24)
+    return folder
+
+
+def _train(corpus_dir, out, epochs, **overrides):
+    torch.set_num_threads(1)
+    events = []
+    corpus = read_corpus(corpus_dir, default_vocabulary())
+    result = train(corpus, default_vocabulary(), out, TrainConfig(epochs=epochs, **{**CONFIG, **overrides}),
+                   device=torch.device("cpu"), on_event=lambda name, data: events.append((name, data)))
+    return result, events
+
+
+def test_loss_falls(corpus_dir, tmp_path):
+    result, events = _train(corpus_dir, tmp_path / "m.pt", epochs=6)
+    losses = [data["loss"] for name, data in events if name == "step"]
+    assert result["finished"] and len(result["history"]) == 6
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+    assert result["history"][-1]["val_loss"] < result["history"][0]["val_loss"]
+    checkpoint = load_checkpoint(tmp_path / "m.pt")
+    assert checkpoint["vocab"] == list(default_vocabulary().tokens)
+    assert checkpoint["feature_config"]["kind"] == "logmel"
+    assert [h["epoch"] for h in checkpoint["history"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_continues_exactly(corpus_dir, tmp_path):
+    vocab = default_vocabulary()
+    corpus = read_corpus(corpus_dir, vocab)
+    torch.set_num_threads(1)
+    config = TrainConfig(epochs=2, **CONFIG)
+    train(corpus, vocab, tmp_path / "straight.pt", config, device=torch.device("cpu"))
+    stopped = train(corpus, vocab, tmp_path / "resumed.pt", TrainConfig(epochs=2, max_minutes=0.0, **CONFIG),
+                    device=torch.device("cpu"))
+    assert stopped["finished"] is False
+    saved = load_checkpoint(tmp_path / "resumed.pt")["train_state"]
+    assert (saved["epoch"], saved["position"]) == (0, 1)
+    events = []
+    train(corpus, vocab, tmp_path / "resumed.pt", config, device=torch.device("cpu"), resume=True,
+          on_event=lambda name, data: events.append((name, data)))
+    start = dict(events)["start"]
+    assert (start["start_epoch"], start["start_position"]) == (0, 1)
+    straight = load_checkpoint(tmp_path / "straight.pt")["model_state"]
+    resumed = load_checkpoint(tmp_path / "resumed.pt")["model_state"]
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+
+
+def _error(result, message):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stderr.splitlines()[-1] == f"error: {message}"
+
+
+def test_cli_trains_and_reports(corpus_dir, tmp_path):
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--epochs", "1", "--preset", "tiny",
+                     "--features", "logmel", "--batch-seconds", "4", "--threads", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "epoch 1: validation loss" in result.stderr
+    assert (tmp_path / "m.pt").is_file()
+
+
+def test_missing_wav_is_reported_not_fatal(corpus_dir, tmp_path):
+    folder = tmp_path / "c"
+    make_corpus(folder, count=6)
+    (folder / "wavs" / "u002.wav").unlink()
+    corpus = read_corpus(folder, default_vocabulary())
+    assert len(corpus.utterances) == 5
+    assert corpus.rejected == (f"{folder / 'metadata.csv'} line 3: audio file {folder / 'wavs' / 'u002.wav'} not found",)
+
+
+def test_empty_transcript_and_unknown_characters_are_reported(tmp_path):
+    make_corpus(tmp_path, count=3)
+    (tmp_path / "metadata.csv").write_text("u000|ab|ab\nu001||\nu002|Ab é|Ab é\n", encoding="utf-8")
+    corpus = read_corpus(tmp_path, default_vocabulary())
+    assert [u.text for u in corpus.utterances] == ["ab"]
+    assert corpus.rejected[0] == f"{tmp_path / 'metadata.csv'} line 2: empty transcript"
+    assert corpus.rejected[1].startswith(f"{tmp_path / 'metadata.csv'} line 3: character 'é' (U+00E9) is not in the vocabulary")
+
+
+def test_error_no_metadata(tmp_path):
+    _error(run_cli("train", tmp_path, "--out", tmp_path / "m.pt"),
+           f"{tmp_path}: no metadata.csv; an LJSpeech folder holds metadata.csv (id|text|normalized) and wavs/")
+
+
+def test_error_unreadable_audio(tmp_path):
+    make_corpus(tmp_path, count=4)
+    (tmp_path / "wavs" / "u000.wav").write_bytes(b"not a wav file at all")
+    vocab = default_vocabulary()
+    corpus = read_corpus(tmp_path, vocab)
+    with pytest.raises(CtcToolError, match=r"u000.wav: cannot read audio"):
+        train(corpus, vocab, tmp_path / "m.pt", TrainConfig(epochs=1, **{**CONFIG, "val_fraction": 0.0}),
+              device=torch.device("cpu"))
+
+
+def test_error_resume_with_another_vocabulary(corpus_dir, tmp_path):
+    assert run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--epochs", "1", "--preset", "tiny",
+                   "--features", "logmel", "--batch-seconds", "4", "--threads", "1").exit_code == 0
+    (tmp_path / "vocab.txt").write_text("<blank>\na\nb\nc\nd\n<space>\n", encoding="utf-8")
+    _error(run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--epochs", "2", "--preset", "tiny",
+                   "--features", "logmel", "--resume", "--vocab", tmp_path / "vocab.txt"),
+           f"{tmp_path / 'm.pt'}: its vocabulary (31 tokens) differs from this run's (6); resume with the same --vocab")
+
+
+def test_error_resume_without_checkpoint(corpus_dir, tmp_path):
+    _error(run_cli("train", corpus_dir, "--out", tmp_path / "none.pt", "--resume"),
+           f"{tmp_path / 'none.pt'}: --resume needs the checkpoint of an earlier run, and there is none")
