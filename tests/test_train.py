@@ -123,3 +123,20 @@ def test_error_resume_with_another_vocabulary(corpus_dir, tmp_path):
 def test_error_resume_without_checkpoint(corpus_dir, tmp_path):
     _error(run_cli("train", corpus_dir, "--out", tmp_path / "none.pt", "--resume"),
            f"{tmp_path / 'none.pt'}: --resume needs the checkpoint of an earlier run, and there is none")
+
+
+def test_torchrun_two_processes_on_cpu(corpus_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+               "-m", "ctctool", "train", str(corpus_dir), "--out", str(tmp_path / "ddp.pt"), "--epochs", "1",
+               "--preset", "tiny", "--features", "logmel", "--batch-seconds", "4", "--threads", "1", "--device", "cpu"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.count("epoch 1: validation loss") == 1  # only rank 0 reports
+    checkpoint = load_checkpoint(tmp_path / "ddp.pt")
+    assert checkpoint["train_state"]["epoch"] == 1
+    assert [h["epoch"] for h in checkpoint["history"]] == [1]

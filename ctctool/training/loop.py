@@ -107,7 +107,8 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
     train_set, val_set = split(corpus, config.val_fraction, config.seed)
     train_durations = durations(train_set)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    batches_per_epoch = math.ceil(len(bucket_batches(train_durations, config.batch_seconds, torch.Generator())) / dist.world_size)
+    # Every rank takes the same number of batches (DDP steps in lockstep); the remainder is left out.
+    batches_per_epoch = max(1, len(bucket_batches(train_durations, config.batch_seconds, torch.Generator())) // dist.world_size)
     total_steps = max(1, config.epochs * batches_per_epoch)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config.warmup_steps, total_steps))
     augment_rng = torch.Generator().manual_seed(config.seed + 1 + dist.rank)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Rebuild the default English model (ctctool/models/default_en.pt) from scratch on a CPU.
+# Needs: apt-get install espeak-ng; pip install -e ".[plot]". Takes about 1.5 hours on 2 cores.
+# Voices: every espeak-ng English accent; training uses 12 variants, the dev set (calibration)
+# variant m5 and the evaluation set variant f4, so both are voices the model never heard.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK=${WORK:-recipe-work}
+mkdir -p "$WORK"
+VOICES=en-us,en-gb,en-gb-scotland,en-gb-x-rp,en-us-nyc,en-029,en-gb-x-gbclan,en-gb-x-gbcwmd
+COMMON="--voices $VOICES --words 3:30 --length-dist log"
+python tools/make_speech_set.py "$WORK/train" --num 10000 --seed 101 --prefix tr_ $COMMON \
+  --variants none,m1,m2,m3,m4,m6,m7,m8,f1,f2,f3,f5 --rate 110:280 --pitch 25:75 --pitch-range 20:80 \
+  --pad 0.05:0.4 --snr 8:30 --noise-prob 0.5
+python tools/make_speech_set.py "$WORK/dev" --num 200 --seed 201 --prefix dev_ $COMMON --variants m5 \
+  --rate 120:260 --pitch 30:70 --pitch-range 30:70 --pad 0.1:0.3 --snr 15:30 --noise-prob 0.3
+python tools/make_speech_set.py "$WORK/eval" --num 300 --seed 301 --prefix ev_ $COMMON --variants f4 \
+  --rate 120:260 --pitch 30:70 --pitch-range 30:70 --pad 0.1:0.3 --snr 15:30 --noise-prob 0.3
+# 4 epochs with one cosine schedule, then 4 more with a warm restart (resume with --epochs 8).
+ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 4 --preset small --features logmel --threads 2 --seed 1
+ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 8 --preset small --features logmel --threads 2 --seed 1 --resume
+python recipes/default_model/finish.py "$WORK/run.pt" "$WORK/dev" ctctool/models/default_en.pt
+python recipes/default_model/report.py ctctool/models/default_en.pt "$WORK/eval" docs

@@ -1,0 +1,112 @@
+"""The shipped default English model end to end: align, transcribe, emissions, manifests, errors.
+
+The truth comes from the synthesiser that made examples/speech (exact word timings
+from libespeak-ng events, see tools/make_speech_set.py), not from ctctool.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ctctool.metrics import score_corpus
+from helpers import run_cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SPEECH = EXAMPLES / "speech"
+METADATA = [line.split("|") for line in (SPEECH / "metadata.csv").read_text(encoding="utf-8").splitlines()]
+
+
+def _truth(utt_id):
+    return json.loads((SPEECH / "timings" / f"{utt_id}.json").read_text(encoding="utf-8"))
+
+
+def test_align_hello_matches_the_synthesiser_timings():
+    result = run_cli("align", EXAMPLES / "hello.wav", EXAMPLES / "hello.txt")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    truth = _truth("example_0001")
+    assert [w["word"] for w in payload["words"]] == (EXAMPLES / "hello.txt").read_text().split()
+    errors = [abs(w[edge] - t[edge]) for w, t in zip(payload["words"], truth) for edge in ("start", "end")
+              if t[f"{edge}_exact"]]
+    assert len(errors) >= 20 and max(errors) < 0.05 and sum(errors) / len(errors) < 0.025
+    assert payload["model"] == "default" and payload["frame_shift"] == 0.02
+    assert [s["flagged"] for s in payload["segments"]] == [False, False]
+
+
+def test_transcribe_reads_the_examples():
+    wavs = [SPEECH / "wavs" / f"{utt_id}.wav" for utt_id, _, _ in METADATA]
+    result = run_cli("transcribe", *wavs, "--keyed")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == [utt_id for utt_id, _, _ in METADATA]
+    report = score_corpus([text for _, text, _ in METADATA], [line.split(" ", 1)[1] for line in lines])
+    assert report.cer < 0.15
+
+
+def test_emissions_then_align_from_emissions(tmp_path):
+    result = run_cli("emissions", EXAMPLES / "hello.wav", "-o", tmp_path / "hello.npy")
+    assert result.exit_code == 0, result.stderr
+    log_probs = np.load(tmp_path / "hello.npy")
+    duration = len(__import__("soundfile").read(EXAMPLES / "hello.wav")[0]) / 16000
+    assert log_probs.shape[1] == 31 and abs(log_probs.shape[0] - duration / 0.02) <= 2
+    assert np.allclose(np.exp(log_probs).sum(axis=1), 1.0, atol=1e-4)
+    assert "frame shift 0.02 s" in result.stderr
+    aligned = run_cli("align", "--emissions", tmp_path / "hello.npy", "--frame-shift", "0.02", EXAMPLES / "hello.txt")
+    assert aligned.exit_code == 0, aligned.stderr
+    assert len(json.loads(aligned.stdout)["words"]) == 14
+
+
+def test_emissions_npz_carries_metadata(tmp_path):
+    assert run_cli("emissions", EXAMPLES / "hello.wav", "-o", tmp_path / "hello.npz").exit_code == 0
+    with np.load(tmp_path / "hello.npz") as data:
+        assert float(data["frame_shift"]) == 0.02 and int(data["blank"]) == 0 and len(data["vocab"]) == 31
+
+
+def test_manifest_batch_skips_done_items_and_reports_failures(tmp_path):
+    manifest = tmp_path / "items.jsonl"
+    lines = [json.dumps({"audio_filepath": str(SPEECH / "wavs" / f"{u}.wav"), "text": t}) for u, t, _ in METADATA]
+    lines.append(json.dumps({"audio_filepath": str(tmp_path / "missing.wav"), "text": "hello", "id": "broken"}))
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "aligned"
+    out.mkdir()
+    first = run_cli("align", "--manifest", manifest, "--out-dir", out, "--format", "srt")
+    assert first.exit_code == 1
+    assert sorted(p.name for p in out.glob("*.srt")) == [f"{u}.srt" for u, _, _ in METADATA]
+    failure = json.loads((out / "failures.jsonl").read_text())
+    assert failure["id"] == "broken" and failure["where"] == f"{manifest} line 4"
+    assert "aligned 3, skipped 0 already done, failed 1 of 4 items" in first.stderr
+    second = run_cli("align", "--manifest", manifest, "--out-dir", out, "--format", "srt")
+    assert "aligned 0, skipped 3 already done, failed 1 of 4 items" in second.stderr
+
+
+def _error(result, message):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stderr.splitlines()[-1] == f"error: {message}"
+
+
+def test_error_missing_audio(tmp_path):
+    _error(run_cli("align", tmp_path / "none.wav", EXAMPLES / "hello.txt"), f"{tmp_path / 'none.wav'}: no such file")
+
+
+def test_error_unreadable_audio(tmp_path):
+    (tmp_path / "bad.wav").write_bytes(b"RIFF not really")
+    result = run_cli("transcribe", tmp_path / "bad.wav", EXAMPLES / "hello.wav")
+    assert result.exit_code == 1
+    assert result.stdout.count("\n") == 1  # the good file is still transcribed
+    assert result.stderr.splitlines()[-1] == "error: 1 of 2 files could not be transcribed (see above)"
+    assert result.stderr.startswith(f"error: {tmp_path / 'bad.wav'}: ")
+
+
+def test_error_empty_transcript(tmp_path):
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    _error(run_cli("align", EXAMPLES / "hello.wav", tmp_path / "empty.txt"),
+           f"{tmp_path / 'empty.txt'}: transcript: nothing to align (no word has a character of the vocabulary)")
+
+
+def test_error_transcript_too_long_for_the_audio(tmp_path):
+    (tmp_path / "long.txt").write_text("word " * 200, encoding="utf-8")
+    result = run_cli("align", EXAMPLES / "hello.wav", tmp_path / "long.txt")
+    assert result.exit_code == 1
+    assert "labels with 0 repeats need >= 999 frames" in result.stderr
