@@ -135,7 +135,7 @@ def _extended_sequences(padded: torch.Tensor, lengths: torch.Tensor, blank: int)
 
 
 def _run_numba(log_probs, in_lens, ext, state_counts, skip_ok):
-    from ctctool.kernels.viterbi_numba import viterbi_batch, viterbi_path
+    from ctctool.kernels.viterbi_numba import viterbi_batch, viterbi_path_auto
 
     B, T, _ = log_probs.shape
     lp = log_probs.detach()
@@ -147,8 +147,8 @@ def _run_numba(log_probs, in_lens, ext, state_counts, skip_ok):
     scores = np.empty(B)
     if B == 1:  # no thread pool for a single utterance
         T_0, S_0 = int(in_lens[0]), int(state_counts[0])
-        scores[0] = viterbi_path(lp_np[0, :T_0], ext[0, :S_0].numpy(), skip_ok[0, :S_0].numpy(),
-                                 states[0, :T_0], frame_scores[0, :T_0])
+        scores[0] = viterbi_path_auto(lp_np[0, :T_0], ext[0, :S_0].numpy(), skip_ok[0, :S_0].numpy(),
+                                      states[0, :T_0], frame_scores[0, :T_0])
     else:
         viterbi_batch(lp_np, in_lens.numpy(), ext.numpy(), state_counts.numpy(), skip_ok.numpy(),
                       states, frame_scores, scores)

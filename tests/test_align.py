@@ -127,3 +127,21 @@ def test_cuda_matches_cpu():
     gpu = forced_align(lp.cuda(), labels, input_lengths=[500, 400, 300, 480])
     assert torch.equal(cpu.states, gpu.states.cpu())
     assert torch.equal(cpu.scores, gpu.scores.cpu())
+
+
+@pytest.mark.parametrize("T, L, segment", [(50, 10, 3), (300, 100, 7), (997, 400, 31), (10, 4, 64), (200, 99, 5)])
+def test_segmented_kernel_gives_the_same_path_in_less_memory(T, L, segment):
+    import numpy as np
+
+    from ctctool.align import _extended_sequences
+    from ctctool.kernels.viterbi_numba import viterbi_path, viterbi_path_segmented
+
+    g = torch.Generator().manual_seed(T + L)
+    lp = torch.randn(T, 12, generator=g).log_softmax(-1).numpy()
+    labels = torch.randint(1, 12, (L,), generator=g)
+    ext, skip_ok, _ = _extended_sequences(labels[None], torch.tensor([L]), 0)
+    full, segmented = (np.full(T, -1), np.zeros(T)), (np.full(T, -1), np.zeros(T))
+    score_full = viterbi_path(lp, ext[0].numpy(), skip_ok[0].numpy(), *full)
+    score_segmented = viterbi_path_segmented(lp, ext[0].numpy(), skip_ok[0].numpy(), *segmented, segment)
+    assert score_full == score_segmented
+    assert (full[0] == segmented[0]).all() and (full[1] == segmented[1]).all()

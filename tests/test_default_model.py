@@ -110,3 +110,16 @@ def test_error_transcript_too_long_for_the_audio(tmp_path):
     result = run_cli("align", EXAMPLES / "hello.wav", tmp_path / "long.txt")
     assert result.exit_code == 1
     assert "labels with 0 repeats need >= 999 frames" in result.stderr
+
+
+def test_plot_is_a_png(tmp_path):
+    result = run_cli("align", EXAMPLES / "hello.wav", EXAMPLES / "hello.txt", "--plot", tmp_path / "hello.png",
+                     "--format", "tsv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "hello.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.stdout.startswith("start\tend\tword\tscore\n")
+
+
+def test_plot_needs_a_png_name(tmp_path):
+    _error(run_cli("align", EXAMPLES / "hello.wav", EXAMPLES / "hello.txt", "--plot", tmp_path / "hello.jpg"),
+           f"{tmp_path / 'hello.jpg'}: plots are written as PNG; give a file name ending in .png")

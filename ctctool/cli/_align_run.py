@@ -11,7 +11,8 @@ from ctctool.spans import AlignedTranscript, BoundaryCorrection, SpanTimes
 
 
 def align_emissions(emissions: Path, transcript: Path, frame_shift: float, offset: float, input_kind: str, key,
-                    vocab_file, blank: int, device: str, min_confidence: float, star: bool) -> AlignedTranscript:
+                    vocab_file, blank: int, device: str, min_confidence: float, star: bool,
+                    plot: Path | None = None) -> AlignedTranscript:
     from ctctool.cli._common import resolve_device
     from ctctool.io.arrays import load_scores
     from ctctool.io.text import read_text
@@ -29,12 +30,17 @@ def align_emissions(emissions: Path, transcript: Path, frame_shift: float, offse
         raise CtcToolError(f"{emissions}: C={values.shape[1]} classes but the vocabulary has {vocabulary.size} "
                            "tokens; pass --vocab with one token per class")
     log_probs = log_probs_from(values, input_kind, name=str(emissions)).to(resolve_device(device))
-    return _align(log_probs, read_text(transcript), transcript, vocabulary, SpanTimes(frame_shift, offset),
-                  f"emissions:{emissions.name}", min_confidence, star, BoundaryCorrection())
+    result = _align(log_probs, read_text(transcript), transcript, vocabulary, SpanTimes(frame_shift, offset),
+                    f"emissions:{emissions.name}", min_confidence, star, BoundaryCorrection())
+    if plot is not None:
+        from ctctool.io.plot import write_plot
+
+        write_plot(plot, result, log_probs, vocabulary.tokens, offset)
+    return result
 
 
-def align_audio(audio: Path, transcript: Path, model_spec: str, device: str, min_confidence: float,
-                star: bool, model=None) -> AlignedTranscript:
+def align_audio(audio: Path, transcript, model_spec: str, device: str, min_confidence: float,
+                star: bool, model=None, plot: Path | None = None) -> AlignedTranscript:
     from ctctool.cli._common import resolve_device
     from ctctool.io.text import read_text
     from ctctool.models.inference import audio_log_probs
@@ -45,8 +51,15 @@ def align_audio(audio: Path, transcript: Path, model_spec: str, device: str, min
     log_probs, _ = audio_log_probs(model, audio)
     calibration = getattr(model, "calibration", {}) or {}
     correction = BoundaryCorrection(calibration.get("word_start", 0.0), calibration.get("word_end", 0.0))
-    return _align(log_probs, text, transcript, model.vocab, SpanTimes(model.frame_shift, model.frame_offset),
-                  model.name, min_confidence, star, correction)
+    result = _align(log_probs, text, transcript, model.vocab, SpanTimes(model.frame_shift, model.frame_offset),
+                    model.name, min_confidence, star, correction)
+    if plot is not None:
+        from ctctool.io.audio import load_audio
+        from ctctool.io.plot import write_plot
+
+        write_plot(plot, result, log_probs, model.vocab.tokens, model.frame_offset,
+                   load_audio(audio, model.sample_rate), model.sample_rate)
+    return result
 
 
 def _align(log_probs, text: str, where, vocab, times, model_name, min_confidence, star, correction):

@@ -32,6 +32,7 @@ def align(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
     min_confidence: Annotated[float, typer.Option(help="Lines whose mean posterior is below this are flagged.")] = 0.2,
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """Timestamps of every word, character and line of a transcript (Viterbi over the CTC lattice)."""
@@ -46,7 +47,7 @@ def align(
     if emissions is None:
         if len(paths) != 2:
             raise typer.BadParameter("expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)", param_hint="PATHS")
-        result = run.align_audio(paths[0], paths[1], model, device, min_confidence, star)
+        result = run.align_audio(paths[0], paths[1], model, device, min_confidence, star, plot=plot)
         utterance_id = paths[0].stem
     else:
         if len(paths) != 1:
@@ -54,7 +55,7 @@ def align(
         if frame_shift is None or frame_shift <= 0:
             raise CtcToolError("--emissions needs --frame-shift SECONDS (> 0), the time between frames, e.g. 0.02")
         result = run.align_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank, device,
-                                     min_confidence, star)
+                                     min_confidence, star, plot=plot)
         utterance_id = paths[0].stem
     run.report(result, min_confidence)
     run.write(result, output_format, output, utterance_id)

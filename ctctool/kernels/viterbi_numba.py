@@ -90,6 +90,99 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     return score
 
 
+@njit(cache=True, nogil=True)
+def _scores_step(prev, cur, emissions, skip_penalty, count):
+    """``_step`` without the moves: the first pass of the segmented Viterbi."""
+    for s in range(count):
+        cur[s + 2] = max(max(prev[s + 2], prev[s + 1]), prev[s] + skip_penalty[s]) + emissions[s]
+
+
+@njit(cache=True, nogil=True)
+def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out, segment):
+    """``viterbi_path`` in O(sqrt(T) S) memory, for long inputs; the same path, ties included.
+
+    Pass 1 fills the lattice keeping only the score column at the start of every
+    ``segment`` frames. Pass 2 goes through the segments from the last to the first,
+    refills each from its saved column with 2-bit backpointers, and walks back
+    through it. Twice the arithmetic of ``viterbi_path``, exact all the same.
+    """
+    T = log_probs.shape[0]
+    S = ext.shape[0]
+    neg = -np.inf
+    width = (S + 3) // 4
+    segments = (T - 1 + segment - 1) // segment
+    saved = np.empty((max(segments, 1), S + 2))
+    moves = np.zeros(width * 4, dtype=np.uint8)
+    emissions = np.zeros(S)
+    skip_penalty = np.where(skip_ok, 0.0, neg)
+    prev = np.full(S + 2, neg)
+    cur = np.full(S + 2, neg)
+    prev[2] = log_probs[0, ext[0]]
+    if S > 1:
+        prev[3] = log_probs[0, ext[1]]
+    for t in range(1, T):
+        if (t - 1) % segment == 0:
+            saved[(t - 1) // segment] = prev
+        lo = max(0, S - 2 - 2 * (T - 1 - t))
+        hi = min(S - 1, 2 * t + 1)
+        row = log_probs[t]
+        for s in range(lo, hi + 1):
+            emissions[s] = row[ext[s]]
+        cur[lo] = neg
+        cur[lo + 1] = neg
+        _scores_step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], hi + 1 - lo)
+        prev, cur = cur, prev
+    s = S - 1
+    if S > 1 and prev[S] > prev[S + 1]:
+        s = S - 2
+    score = prev[s + 2]
+    if score == neg:
+        return score
+    back = np.zeros((segment, width), dtype=np.uint8)
+    for k in range(segments - 1, -1, -1):
+        first = 1 + k * segment
+        stop = min(T, first + segment)
+        prev[:] = saved[k]
+        cur[:] = neg
+        for t in range(first, stop):
+            lo = max(0, S - 2 - 2 * (T - 1 - t))
+            hi = min(S - 1, 2 * t + 1)
+            row = log_probs[t]
+            for i in range(lo, hi + 1):
+                emissions[i] = row[ext[i]]
+            cur[lo] = neg
+            cur[lo + 1] = neg
+            _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)
+            packed = back[t - first]
+            for j in range(lo >> 2, (hi >> 2) + 1):
+                m = 4 * j
+                packed[j] = moves[m] | (moves[m + 1] << 2) | (moves[m + 2] << 4) | (moves[m + 3] << 6)
+            prev, cur = cur, prev
+        for t in range(stop - 1, first - 1, -1):
+            states_out[t] = s
+            frame_scores_out[t] = log_probs[t, ext[s]]
+            s -= (back[t - first, s >> 2] >> ((s & 3) * 2)) & 3
+    states_out[0] = s
+    frame_scores_out[0] = log_probs[0, ext[s]]
+    return score
+
+
+#: Above this many bytes of backpointers (T x S / 4), an utterance takes the segmented path.
+MAX_BACKPOINTER_BYTES = 256 * 2**20
+
+
+@njit(cache=True, nogil=True)
+def viterbi_path_auto(log_probs, ext, skip_ok, states_out, frame_scores_out):
+    """``viterbi_path``, or ``viterbi_path_segmented`` when the backpointers would not fit in
+    ``MAX_BACKPOINTER_BYTES``; both are exact and return the same path."""
+    T = log_probs.shape[0]
+    width = (ext.shape[0] + 3) // 4
+    if T * width <= MAX_BACKPOINTER_BYTES:
+        return viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out)
+    segment = max(16, int(np.sqrt(32.0 * T)))
+    return viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out, segment)
+
+
 @njit(cache=True, parallel=True)
 def viterbi_batch(log_probs, input_lengths, ext, state_counts, skip_ok, states_out, frame_scores_out, scores_out):
     """``viterbi_path`` for each utterance of a batch, in parallel.
@@ -102,8 +195,8 @@ def viterbi_batch(log_probs, input_lengths, ext, state_counts, skip_ok, states_o
     for b in prange(log_probs.shape[0]):
         T_b = input_lengths[b]
         S_b = state_counts[b]
-        scores_out[b] = viterbi_path(log_probs[b, :T_b], ext[b, :S_b], skip_ok[b, :S_b],
-                                     states_out[b, :T_b], frame_scores_out[b, :T_b])
+        scores_out[b] = viterbi_path_auto(log_probs[b, :T_b], ext[b, :S_b], skip_ok[b, :S_b],
+                                          states_out[b, :T_b], frame_scores_out[b, :T_b])
 
 
 @njit(cache=True)
