@@ -6,15 +6,15 @@ Command modules import torch and numpy inside their functions only, so that
 
 import typer
 
-from ctctool.cli import align, emissions, loss, train, transcribe, wer
+from ctctool.cli import align, decode, emissions, loss, train, transcribe, wer
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Connectionist Temporal Classification toolkit: loss, forced alignment, WER.",
+    help="Connectionist Temporal Classification toolkit: loss, forced alignment, decoding, WER, models.",
 )
-for command_module in (loss, align, wer, train, transcribe, emissions):
+for command_module in (loss, align, decode, wer, train, transcribe, emissions):
     app.add_typer(command_module.app)
 
 

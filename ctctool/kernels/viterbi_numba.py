@@ -38,6 +38,21 @@ def _step(prev, cur, emissions, skip_penalty, moves, count):
 
 
 @njit(cache=True, nogil=True)
+def _gather(log_probs, t, row, ext32, emissions, lo, hi):
+    """``emissions[s] = log_probs[t, ext[s]]`` for the band ``lo..hi``, via a float64 copy of the
+    row and int32 indices (a faster vector gather than int64 indices into float32)."""
+    for c in range(row.shape[0]):
+        row[c] = log_probs[t, c]
+    _gather_band(row, ext32[lo:], emissions[lo:], hi + 1 - lo)
+
+
+@njit(cache=True, nogil=True)
+def _gather_band(row, ext32, emissions, count):
+    for s in range(count):
+        emissions[s] = row[ext32[s]]
+
+
+@njit(cache=True, nogil=True)
 def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     """Best path of one utterance; returns its score (-inf when there is none).
 
@@ -55,6 +70,8 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     back = np.zeros((T, width), dtype=np.uint8)  # 2 bits per cell
     moves = np.zeros(width * 4, dtype=np.uint8)
     emissions = np.zeros(S)
+    row = np.zeros(log_probs.shape[1])
+    ext32 = ext.astype(np.int32)
     skip_penalty = np.where(skip_ok, 0.0, neg)
     # Two sentinel cells in front: state s lives at index s + 2 of prev and cur.
     prev = np.full(S + 2, neg)
@@ -65,9 +82,7 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     for t in range(1, T):
         lo = max(0, S - 2 - 2 * (T - 1 - t))
         hi = min(S - 1, 2 * t + 1)
-        row = log_probs[t]
-        for s in range(lo, hi + 1):
-            emissions[s] = row[ext[s]]
+        _gather(log_probs, t, row, ext32, emissions, lo, hi)
         cur[lo] = neg  # states lo - 2 and lo - 1 have left the band
         cur[lo + 1] = neg
         _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)
@@ -114,6 +129,8 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
     saved = np.empty((max(segments, 1), S + 2))
     moves = np.zeros(width * 4, dtype=np.uint8)
     emissions = np.zeros(S)
+    row = np.zeros(log_probs.shape[1])
+    ext32 = ext.astype(np.int32)
     skip_penalty = np.where(skip_ok, 0.0, neg)
     prev = np.full(S + 2, neg)
     cur = np.full(S + 2, neg)
@@ -125,9 +142,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
             saved[(t - 1) // segment] = prev
         lo = max(0, S - 2 - 2 * (T - 1 - t))
         hi = min(S - 1, 2 * t + 1)
-        row = log_probs[t]
-        for s in range(lo, hi + 1):
-            emissions[s] = row[ext[s]]
+        _gather(log_probs, t, row, ext32, emissions, lo, hi)
         cur[lo] = neg
         cur[lo + 1] = neg
         _scores_step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], hi + 1 - lo)
@@ -147,9 +162,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
         for t in range(first, stop):
             lo = max(0, S - 2 - 2 * (T - 1 - t))
             hi = min(S - 1, 2 * t + 1)
-            row = log_probs[t]
-            for i in range(lo, hi + 1):
-                emissions[i] = row[ext[i]]
+            _gather(log_probs, t, row, ext32, emissions, lo, hi)
             cur[lo] = neg
             cur[lo + 1] = neg
             _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)

@@ -1,0 +1,73 @@
+"""Greedy and prefix beam search against brute-force enumeration and the CTC loss."""
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from ctctool import CtcToolError, ctc_loss
+from ctctool.decode import beam_search, greedy_decode
+from oracles import collapse, logsumexp, path_log_prob
+
+
+def _label_log_probs(lp):
+    """log P(labels) for every label sequence, by enumerating all C**T frame paths."""
+    T, C = len(lp), len(lp[0])
+    scores = {}
+    for path in itertools.product(range(C), repeat=T):
+        scores.setdefault(collapse(path), []).append(path_log_prob(lp, path))
+    return {labels: logsumexp(values) for labels, values in scores.items()}
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_unpruned_beam_finds_the_most_probable_labels(seed):
+    g = torch.Generator().manual_seed(seed)
+    T, C = (6, 3) if seed % 2 else (5, 3)
+    lp = (torch.randn(T, C, generator=g, dtype=torch.float64) * 2).log_softmax(-1)
+    truth = _label_log_probs(lp.tolist())
+    ranked = sorted(truth, key=truth.get, reverse=True)
+    (hypotheses,) = beam_search(lp, beam_width=1000, nbest=3, token_min_log_prob=-math.inf)
+    assert [h.labels for h in hypotheses] == ranked[:3]
+    assert [h.acoustic_score for h in hypotheses] == pytest.approx([truth[r] for r in ranked[:3]], abs=1e-10)
+    best = hypotheses[0]
+    loss = ctc_loss(lp, list(best.labels), input_kind="log-probs", reduction="sum")
+    assert best.score == pytest.approx(-float(loss.loss), abs=1e-9)
+
+
+def test_greedy_is_argmax_then_collapse():
+    g = torch.Generator().manual_seed(1)
+    lp = torch.randn(3, 40, 5, generator=g).log_softmax(-1)
+    lengths = [40, 31, 7]
+    decoded = greedy_decode(lp, lengths)
+    for b, T_b in enumerate(lengths):
+        best = [max(range(5), key=lambda c: float(lp[b, t, c])) for t in range(T_b)]
+        assert decoded[b] == list(collapse(best))
+
+
+def test_batched_beam_search_equals_one_by_one():
+    g = torch.Generator().manual_seed(2)
+    lp = torch.randn(3, 30, 6, generator=g).log_softmax(-1)
+    lengths = [30, 22, 9]
+    batched = beam_search(lp, beam_width=6, nbest=2, input_lengths=lengths)
+    for b, T_b in enumerate(lengths):
+        assert batched[b] == beam_search(lp[b, :T_b], beam_width=6, nbest=2)[0]
+
+
+def test_nbest_texts_are_distinct_and_sorted():
+    lp = torch.randn(40, 6, generator=torch.Generator().manual_seed(3)).log_softmax(-1)
+    (hypotheses,) = beam_search(lp, beam_width=16, nbest=8)
+    assert len({h.labels for h in hypotheses}) == 8
+    assert [h.score for h in hypotheses] == sorted((h.score for h in hypotheses), reverse=True)
+
+
+def test_pruned_scores_are_lower_bounds_of_the_true_label_probability():
+    lp = torch.randn(60, 8, generator=torch.Generator().manual_seed(4)).log_softmax(-1)
+    for hypothesis in beam_search(lp, beam_width=4, nbest=4)[0]:
+        true = -float(ctc_loss(lp, list(hypothesis.labels), input_kind="log-probs", reduction="sum").loss)
+        assert hypothesis.acoustic_score <= true + 1e-9
+
+
+def test_rejects_bad_beam_width():
+    with pytest.raises(CtcToolError, match=r"beam width \(0\) and n-best \(1\) must be at least 1"):
+        beam_search(torch.zeros(3, 3).log_softmax(-1), beam_width=0)
