@@ -39,7 +39,7 @@ def decode(
     from ctctool.io.targets import read_lengths
     from ctctool.io.text import read_lines
     from ctctool.io.vocab_file import load_vocabulary
-    from ctctool.loss import log_probs_from
+    from ctctool.loss import ctc_loss, log_probs_from
     from ctctool.vocab import default_vocabulary
 
     vocabulary = load_vocabulary(vocab, blank) if vocab else default_vocabulary(blank)
@@ -65,8 +65,6 @@ def decode(
     else:
         results = []
         for b, labels in enumerate(greedy_decode(batch, lengths, blank=vocabulary.blank)):
-            from ctctool.loss import ctc_loss
-
             score = -float(ctc_loss(batch[b, : lengths[b]], labels, input_kind="log-probs", reduction="sum").loss)
             results.append((Hypothesis(tuple(labels), score, score),))
     utterances = []

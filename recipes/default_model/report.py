@@ -114,3 +114,7 @@ script counts them):
 |---|---|---|---|---|---|---|
 {aligned}
 """
+
+
+if __name__ == "__main__":
+    main(*(Path(arg) for arg in sys.argv[1:]))
