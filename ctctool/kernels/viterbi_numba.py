@@ -53,6 +53,26 @@ def _gather_band(row, ext32, emissions, count):
 
 
 @njit(cache=True, nogil=True)
+def _band(t, T, S):
+    """States that can lie on a complete path at frame t: ``lo..hi``."""
+    return max(0, S - 2 - 2 * (T - 1 - t)), min(S - 1, 2 * t + 1)
+
+
+@njit(cache=True, nogil=True)
+def _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, packed):
+    """Frame t over its band: ``cur`` from ``prev``, with the moves packed 4 to a byte into ``packed``."""
+    T, S = log_probs.shape[0], emissions.shape[0]
+    lo, hi = _band(t, T, S)
+    _gather(log_probs, t, row, ext32, emissions, lo, hi)
+    cur[lo] = -np.inf  # states lo - 2 and lo - 1 have left the band
+    cur[lo + 1] = -np.inf
+    _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)
+    for k in range(lo >> 2, (hi >> 2) + 1):
+        j = 4 * k
+        packed[k] = moves[j] | (moves[j + 1] << 2) | (moves[j + 2] << 4) | (moves[j + 3] << 6)
+
+
+@njit(cache=True, nogil=True)
 def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     """Best path of one utterance; returns its score (-inf when there is none).
 
@@ -80,16 +100,7 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     if S > 1:
         prev[3] = log_probs[0, ext[1]]
     for t in range(1, T):
-        lo = max(0, S - 2 - 2 * (T - 1 - t))
-        hi = min(S - 1, 2 * t + 1)
-        _gather(log_probs, t, row, ext32, emissions, lo, hi)
-        cur[lo] = neg  # states lo - 2 and lo - 1 have left the band
-        cur[lo + 1] = neg
-        _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)
-        packed = back[t]
-        for k in range(lo >> 2, (hi >> 2) + 1):
-            j = 4 * k
-            packed[k] = moves[j] | (moves[j + 1] << 2) | (moves[j + 2] << 4) | (moves[j + 3] << 6)
+        _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, back[t])
         prev, cur = cur, prev
     s = S - 1
     if S > 1 and prev[S] > prev[S + 1]:
@@ -140,8 +151,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
     for t in range(1, T):
         if (t - 1) % segment == 0:
             saved[(t - 1) // segment] = prev
-        lo = max(0, S - 2 - 2 * (T - 1 - t))
-        hi = min(S - 1, 2 * t + 1)
+        lo, hi = _band(t, T, S)
         _gather(log_probs, t, row, ext32, emissions, lo, hi)
         cur[lo] = neg
         cur[lo + 1] = neg
@@ -160,16 +170,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
         prev[:] = saved[k]
         cur[:] = neg
         for t in range(first, stop):
-            lo = max(0, S - 2 - 2 * (T - 1 - t))
-            hi = min(S - 1, 2 * t + 1)
-            _gather(log_probs, t, row, ext32, emissions, lo, hi)
-            cur[lo] = neg
-            cur[lo + 1] = neg
-            _step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], moves[lo:], hi + 1 - lo)
-            packed = back[t - first]
-            for j in range(lo >> 2, (hi >> 2) + 1):
-                m = 4 * j
-                packed[j] = moves[m] | (moves[m + 1] << 2) | (moves[m + 2] << 4) | (moves[m + 3] << 6)
+            _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, back[t - first])
             prev, cur = cur, prev
         for t in range(stop - 1, first - 1, -1):
             states_out[t] = s
