@@ -32,6 +32,7 @@ _EXPORTS = {
     "beam_search": "ctctool.decode",
     "Hypothesis": "ctctool.decode",
     "word_frames": "ctctool.decode",
+    "NgramModel": "ctctool.lm",
     "WerReport": "ctctool.metrics",
     "UtteranceScore": "ctctool.metrics",
     "score_corpus": "ctctool.metrics",
