@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from ctctool.metrics import score_corpus
 from helpers import run_cli

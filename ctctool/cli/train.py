@@ -38,7 +38,7 @@ def train(
     from ctctool.cli._train_progress import TrainProgress
     from ctctool.io.vocab_file import load_vocabulary
     from ctctool.training.corpus import read_corpus
-    from ctctool.training.loop import Distributed, TrainConfig, train as run_training
+    from ctctool.training.loop import TrainConfig, train as run_training
     from ctctool.vocab import default_vocabulary
 
     if threads:

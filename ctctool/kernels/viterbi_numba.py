@@ -73,6 +73,24 @@ def _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, 
 
 
 @njit(cache=True, nogil=True)
+def _buffers(log_probs, ext, skip_ok):
+    """Working arrays of a fill, with frame 0 in ``prev``. ``prev`` and ``cur`` have two sentinel
+    cells in front: state s lives at index s + 2, so no move needs a bounds test."""
+    S = ext.shape[0]
+    moves = np.zeros((S + 3) // 4 * 4, dtype=np.uint8)
+    emissions = np.zeros(S)
+    row = np.zeros(log_probs.shape[1])
+    ext32 = ext.astype(np.int32)
+    skip_penalty = np.where(skip_ok, 0.0, -np.inf)
+    prev = np.full(S + 2, -np.inf)
+    cur = np.full(S + 2, -np.inf)
+    prev[2] = log_probs[0, ext[0]]
+    if S > 1:
+        prev[3] = log_probs[0, ext[1]]
+    return moves, emissions, row, ext32, skip_penalty, prev, cur
+
+
+@njit(cache=True, nogil=True)
 def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     """Best path of one utterance; returns its score (-inf when there is none).
 
@@ -88,17 +106,7 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     neg = -np.inf
     width = (S + 3) // 4
     back = np.zeros((T, width), dtype=np.uint8)  # 2 bits per cell
-    moves = np.zeros(width * 4, dtype=np.uint8)
-    emissions = np.zeros(S)
-    row = np.zeros(log_probs.shape[1])
-    ext32 = ext.astype(np.int32)
-    skip_penalty = np.where(skip_ok, 0.0, neg)
-    # Two sentinel cells in front: state s lives at index s + 2 of prev and cur.
-    prev = np.full(S + 2, neg)
-    cur = np.full(S + 2, neg)
-    prev[2] = log_probs[0, ext[0]]
-    if S > 1:
-        prev[3] = log_probs[0, ext[1]]
+    moves, emissions, row, ext32, skip_penalty, prev, cur = _buffers(log_probs, ext, skip_ok)
     for t in range(1, T):
         _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, back[t])
         prev, cur = cur, prev
@@ -138,16 +146,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
     width = (S + 3) // 4
     segments = (T - 1 + segment - 1) // segment
     saved = np.empty((max(segments, 1), S + 2))
-    moves = np.zeros(width * 4, dtype=np.uint8)
-    emissions = np.zeros(S)
-    row = np.zeros(log_probs.shape[1])
-    ext32 = ext.astype(np.int32)
-    skip_penalty = np.where(skip_ok, 0.0, neg)
-    prev = np.full(S + 2, neg)
-    cur = np.full(S + 2, neg)
-    prev[2] = log_probs[0, ext[0]]
-    if S > 1:
-        prev[3] = log_probs[0, ext[1]]
+    moves, emissions, row, ext32, skip_penalty, prev, cur = _buffers(log_probs, ext, skip_ok)
     for t in range(1, T):
         if (t - 1) % segment == 0:
             saved[(t - 1) // segment] = prev

@@ -7,7 +7,6 @@ are packed 4 to a byte on the device, then walked back on the CPU.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ctctool.kernels.viterbi_numba import viterbi_walk_back
