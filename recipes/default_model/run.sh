@@ -17,6 +17,8 @@ python tools/make_speech_set.py "$WORK/dev" --num 200 --seed 201 --prefix dev_ $
 python tools/make_speech_set.py "$WORK/eval" --num 300 --seed 301 --prefix ev_ $COMMON --variants f4 \
   --rate 120:260 --pitch 30:70 --pitch-range 30:70 --pad 0.1:0.3 --snr 15:30 --noise-prob 0.3
 # 4 epochs with one cosine schedule, then 4 more with a warm restart (resume with --epochs 8).
+# (The shipped model took one detour: its first run was stopped after 301 batches of a 7-epoch
+# schedule and resumed with --epochs 4; everything else is as below.)
 ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 4 --preset small --features logmel --threads 2 --seed 1
 ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 8 --preset small --features logmel --threads 2 --seed 1 --resume
 python recipes/default_model/finish.py "$WORK/run.pt" "$WORK/dev" ctctool/models/default_en.pt
