@@ -26,6 +26,16 @@ def _logaddexp(a, b):
 
 
 @njit(cache=True)
+def _slot(slots, next_nodes, node, used):
+    """The next beam's slot of ``node`` (a new one when it has none yet) and the slots used."""
+    if node in slots:
+        return slots[node], used
+    slots[node] = used
+    next_nodes[used] = node
+    return used, used + 1
+
+
+@njit(cache=True)
 def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob):
     """Beams after the last frame, best first.
 
@@ -59,13 +69,7 @@ def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob):
             total = _logaddexp(pb, pnb)
             last = labels[node]
             # blank, or the last label again: the prefix stays
-            if node in slots:
-                slot = slots[node]
-            else:
-                slot = used
-                slots[node] = slot
-                next_nodes[slot] = node
-                used += 1
+            slot, used = _slot(slots, next_nodes, node, used)
             next_pb[slot] = _logaddexp(next_pb[slot], total + row[blank])
             if last >= 0:
                 next_pnb[slot] = _logaddexp(next_pnb[slot], pnb + row[last])
@@ -89,13 +93,7 @@ def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob):
                     labels[child] = c
                     children[key] = child
                     count += 1
-                if child in slots:
-                    slot = slots[child]
-                else:
-                    slot = used
-                    slots[child] = slot
-                    next_nodes[slot] = child
-                    used += 1
+                slot, used = _slot(slots, next_nodes, child, used)
                 incoming = pb if c == last else total  # a repeat needs a blank in between
                 next_pnb[slot] = _logaddexp(next_pnb[slot], incoming + row[c])
         totals = np.empty(used)

@@ -73,6 +73,14 @@ def _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, 
 
 
 @njit(cache=True, nogil=True)
+def _final_state(scores, S):
+    """Where the best path ends: the final blank, or the last label when it scores strictly higher."""
+    if S > 1 and scores[S] > scores[S + 1]:
+        return S - 2
+    return S - 1
+
+
+@njit(cache=True, nogil=True)
 def _buffers(log_probs, ext, skip_ok):
     """Working arrays of a fill, with frame 0 in ``prev``. ``prev`` and ``cur`` have two sentinel
     cells in front: state s lives at index s + 2, so no move needs a bounds test."""
@@ -110,9 +118,7 @@ def viterbi_path(log_probs, ext, skip_ok, states_out, frame_scores_out):
     for t in range(1, T):
         _frame(log_probs, t, row, ext32, emissions, skip_penalty, prev, cur, moves, back[t])
         prev, cur = cur, prev
-    s = S - 1
-    if S > 1 and prev[S] > prev[S + 1]:
-        s = S - 2
+    s = _final_state(prev, S)
     score = prev[s + 2]
     if score == neg:
         return score
@@ -156,9 +162,7 @@ def viterbi_path_segmented(log_probs, ext, skip_ok, states_out, frame_scores_out
         cur[lo + 1] = neg
         _scores_step(prev[lo:], cur[lo:], emissions[lo:], skip_penalty[lo:], hi + 1 - lo)
         prev, cur = cur, prev
-    s = S - 1
-    if S > 1 and prev[S] > prev[S + 1]:
-        s = S - 2
+    s = _final_state(prev, S)
     score = prev[s + 2]
     if score == neg:
         return score

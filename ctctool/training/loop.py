@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import soundfile
 import torch
 import torch.nn.functional as F
 
 from ctctool.decode import greedy_decode
 from ctctool.errors import CtcToolError
+from ctctool.io.audio import load_audio
 from ctctool.metrics import score_corpus
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config
@@ -64,18 +64,6 @@ def split(corpus: Corpus, fraction: float, seed: int) -> tuple[list[Utterance], 
     n_val = min(len(order) - 1, max(1, round(fraction * len(order)))) if len(order) > 1 else 0
     items = corpus.utterances
     return [items[i] for i in order[n_val:]], [items[i] for i in order[:n_val]]
-
-
-def read_waveform(utterance: Utterance, sample_rate: int) -> torch.Tensor:
-    try:
-        data, rate = soundfile.read(utterance.audio, dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        raise CtcToolError(f"{utterance.audio}: cannot read audio ({getattr(exc, 'error_string', exc)})") from exc
-    if rate != sample_rate:
-        raise CtcToolError(f"{utterance.audio}: sample rate {rate} Hz, expected {sample_rate} Hz; resample the corpus")
-    if data.shape[0] == 0:
-        raise CtcToolError(f"{utterance.audio}: empty audio file")
-    return torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
 
 
 def durations(utterances: list[Utterance]) -> list[float]:
@@ -179,7 +167,7 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
 def _batch_features(batch, features: FeatureConfig, device, augment: bool, rng: torch.Generator):
     feats = []
     for utterance in batch:
-        wave = read_waveform(utterance, features.sample_rate)
+        wave = load_audio(utterance.audio, features.sample_rate)
         if augment:
             if float(torch.rand(1, generator=rng)) < 0.3:
                 wave = add_reverb(wave, features.sample_rate, rng)
