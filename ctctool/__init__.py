@@ -33,6 +33,7 @@ _EXPORTS = {
     "Hypothesis": "ctctool.decode",
     "word_frames": "ctctool.decode",
     "NgramModel": "ctctool.lm",
+    "estimate_ngram": "ctctool.lm_estimate",
     "WerReport": "ctctool.metrics",
     "UtteranceScore": "ctctool.metrics",
     "score_corpus": "ctctool.metrics",

@@ -58,3 +58,12 @@ def brute_force_best_path(log_probs, labels, blank: int = 0):
             if score > best[0]:
                 best = (score, p)
     return best
+
+
+def label_log_probs(log_probs, blank: int = 0) -> dict:
+    """log P(labels) for every label sequence, by enumerating all C**T frame paths."""
+    T, C = len(log_probs), len(log_probs[0])
+    scores = {}
+    for path in all_paths(T, C):
+        scores.setdefault(collapse(path, blank), []).append(path_log_prob(log_probs, path))
+    return {labels: logsumexp(values) for labels, values in scores.items()}

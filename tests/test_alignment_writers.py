@@ -225,3 +225,17 @@ def test_json_refuses_a_non_finite_score():
     result = AlignedTranscript((TimedSpan("a", 0.0, 1.0, float("nan")),), (), (), 1.0, 0.02, "m")
     with pytest.raises(CtcToolError, match=r"json output of 'u': a time or score is not finite"):
         render_alignment(result, "json", "u")
+
+
+def test_atomic_writes_follow_the_umask(tmp_path):
+    import os
+
+    from ctctool.io.atomic import atomic_open
+
+    old = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / "out.txt") as handle:
+            handle.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from ctctool.decode import beam_search
@@ -54,3 +55,80 @@ def test_error_key_count(tmp_path):
     result = run_cli("decode", EMISSIONS, "--keyed", "--keys", tmp_path / "keys.txt")
     assert result.exit_code == 1
     assert result.stderr == f"error: {tmp_path / 'keys.txt'}: 2 keys for 1 utterances; write one key per line\n"
+
+
+def _emissions(frames, path):
+    """Save (T, 31) log-probs for the default vocabulary from per-frame {character: logit} dicts."""
+    from ctctool.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    logits = torch.full((len(frames), vocab.size), -8.0)
+    for t, scores in enumerate(frames):
+        for token, value in scores.items():
+            logits[t, vocab.id_of(token)] = value
+    np.save(path, logits.log_softmax(-1).numpy())
+    return path
+
+
+def _spelled(text, blank_between=True):
+    frames = []
+    for ch in text:
+        frames.append({ch: 0.0} if isinstance(ch, str) else ch)
+        if blank_between:
+            frames.append({"<blank>": 0.0})
+    return frames
+
+
+def test_lm_built_by_ctctool_lm_fixes_a_word(tmp_path):
+    # "brown fox" where the acoustics lean to "brown fax"; the LM has only seen "fox" after "brown"
+    frames = _spelled(["b", "r", "o", "w", "n", " ", "f", {"a": 0.0, "o": -0.5}, "x"])
+    emissions = _emissions(frames, tmp_path / "e.npy")
+    (tmp_path / "corpus.txt").write_text("the brown fox\nbrown fox jumps\na fax came\n" * 3, encoding="utf-8")
+    built = run_cli("lm", tmp_path / "corpus.txt", "-o", tmp_path / "words.arpa", "--order", "2")
+    assert built.exit_code == 0, built.stderr
+    assert run_cli("decode", emissions).stdout == "brown fax\n"
+    fused = run_cli("decode", emissions, "--lm", tmp_path / "words.arpa", "--json", "--alpha", "0.8", "--beta", "0.5")
+    assert fused.exit_code == 0, fused.stderr
+    (utterance,) = json.loads(fused.stdout)["utterances"]
+    assert utterance["text"] == "brown fox"
+    from ctctool.io.arpa import read_arpa
+
+    lm = read_arpa(tmp_path / "words.arpa")
+    expected = 0.8 * lm.sentence_log10(["brown", "fox"]) * np.log(10) + 0.5 * 2
+    assert utterance["nbest"][0]["lm_score"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_hotword_on_the_command_line(tmp_path):
+    frames = _spelled(["d", "a", "s", "h", "w", {"a": 0.0, "o": -0.4}, "o", "d"])
+    emissions = _emissions(frames, tmp_path / "e.npy")
+    assert run_cli("decode", emissions).stdout == "dashwaod\n"
+    boosted = run_cli("decode", emissions, "--hotword", "dashwood:5", "--json")
+    (utterance,) = json.loads(boosted.stdout)["utterances"]
+    assert (utterance["text"], utterance["nbest"][0]["hotword_score"]) == ("dashwood", 5.0)
+
+
+def test_error_alpha_without_lm():
+    result = run_cli("decode", EMISSIONS, "--alpha", "0.3")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: --alpha weighs a language model: pass --lm too, or leave --alpha out\n")
+
+
+def test_error_lm_is_not_arpa(tmp_path):
+    (tmp_path / "words.txt").write_text("the quick brown fox\n", encoding="utf-8")
+    result = run_cli("decode", EMISSIONS, "--lm", tmp_path / "words.txt")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: {tmp_path / 'words.txt'} line 1: text before \\data\\; is this an ARPA file?\n")
+
+
+def test_error_bad_hotword():
+    result = run_cli("decode", EMISSIONS, "--hotword", "fox:lots")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: hotword 'fox:lots': the boost after ':' must be a number, e.g. 'dashwood:5'\n")
+
+
+def test_error_kenlm_binary(tmp_path):
+    (tmp_path / "words.bin").write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0\0\0")
+    result = run_cli("decode", EMISSIONS, "--lm", tmp_path / "words.bin")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: {tmp_path / 'words.bin'}: a KenLM binary model; ctctool reads ARPA text (.arpa or .arpa.gz): "
+           "pass the ARPA file it was built from, or build one with 'ctctool lm'\n")

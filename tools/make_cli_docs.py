@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "cli.md"
-COMMANDS = ("loss", "align", "decode", "wer", "train", "transcribe", "emissions")
+COMMANDS = ("loss", "align", "decode", "wer", "lm", "train", "transcribe", "emissions")
 
 
 def help_text(*args: str) -> str:

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from ctctool.cli import align, decode, emissions, loss, train, transcribe, wer
+from ctctool.cli import align, decode, emissions, lm, loss, train, transcribe, wer
 
 app = typer.Typer(
     add_completion=False,
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Connectionist Temporal Classification toolkit: loss, forced alignment, decoding, WER, models.",
 )
-for command_module in (loss, align, decode, wer, train, transcribe, emissions):
+for command_module in (loss, align, decode, wer, lm, train, transcribe, emissions):
     app.add_typer(command_module.app)
 
 

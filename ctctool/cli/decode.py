@@ -23,9 +23,14 @@ def decode(
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
     blank: Annotated[int, typer.Option(help="Class id of the blank token.")] = 0,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance.")] = None,
-    beam_width: Annotated[int, typer.Option(min=1, help="1: greedy; more: prefix beam search of this width.")] = 1,
+    beam_width: Annotated[Optional[int], typer.Option(min=1, help="Prefix beam search width; 1: greedy. Default: 1, or 32 with --lm or --hotword.")] = None,
     nbest: Annotated[int, typer.Option(min=1, help="Distinct hypotheses per utterance (with --json).")] = 1,
     token_min_log_prob: Annotated[float, typer.Option(help="Beam search tries a label on a frame only above this log-prob.")] = -12.0,
+    lm: Annotated[Optional[Path], typer.Option(help="Word n-gram LM, ARPA (.arpa or .arpa.gz), fused in the beam; build one with 'ctctool lm'.")] = None,
+    alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5 with --lm).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
+    oov_penalty: Annotated[float, typer.Option(help="Added (natural log) for each word the LM does not list.")] = -10.0,
+    hotword: Annotated[Optional[list[str]], typer.Option(help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
     frame_shift: Annotated[Optional[float], typer.Option(help="Seconds per frame: adds times in seconds to --json words.")] = None,
     keyed: Annotated[bool, typer.Option("--keyed", help="Print 'key text' lines (ready for ctctool wer --keyed).")] = False,
     keys: Annotated[Optional[Path], typer.Option(help="Utterance keys, one per line; default: the utterance index.")] = None,
@@ -35,6 +40,8 @@ def decode(
     """Decode each utterance to text: one line per utterance, or JSON."""
     from ctctool.cli._common import print_json, resolve_device
     from ctctool.decode import Hypothesis, beam_search, greedy_decode, word_frames
+    from ctctool.hotwords import parse_hotword
+    from ctctool.io.arpa import read_arpa
     from ctctool.io.arrays import load_scores
     from ctctool.io.targets import read_lengths
     from ctctool.io.text import read_lines
@@ -59,9 +66,15 @@ def decode(
     names = read_lines(keys) if keys else [str(n) for n in range(batch.shape[0])]
     if len(names) != batch.shape[0]:
         raise CtcToolError(f"{keys}: {len(names)} keys for {batch.shape[0]} utterances; write one key per line")
-    if beam_width > 1 or nbest > 1:
-        results = beam_search(batch, beam_width=beam_width, nbest=nbest, blank=vocabulary.blank,
-                              input_lengths=lengths, token_min_log_prob=token_min_log_prob)
+    if alpha is not None and not lm:
+        raise CtcToolError("--alpha weighs a language model: pass --lm too, or leave --alpha out")
+    hotwords = dict(parse_hotword(spec) for spec in hotword or [])
+    beam_width = beam_width or (32 if lm or hotwords else 1)
+    if lm or hotwords or beam_width > 1 or nbest > 1:
+        results = beam_search(batch, beam_width=beam_width, nbest=nbest, blank=vocabulary.blank, vocab=vocabulary,
+                              input_lengths=lengths, token_min_log_prob=token_min_log_prob,
+                              lm=read_arpa(lm) if lm else None, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
+                              hotwords=hotwords)
     else:
         results = []
         for b, labels in enumerate(greedy_decode(batch, lengths, blank=vocabulary.blank)):
@@ -72,7 +85,7 @@ def decode(
         best = hypotheses[0]
         entry = {"key": name, "text": _text(vocabulary, best.labels), "score": best.score,
                  "nbest": [{"text": _text(vocabulary, h.labels), "score": h.score, "acoustic_score": h.acoustic_score,
-                            "lm_score": h.lm_score} for h in hypotheses]}
+                            "lm_score": h.lm_score, "hotword_score": h.hotword_score} for h in hypotheses]}
         if json_output:
             entry["words"] = [_word(w, frame_shift) for w in word_frames(batch[b, : lengths[b]], best.labels, vocabulary)]
         utterances.append(entry)

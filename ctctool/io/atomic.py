@@ -24,6 +24,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         raise CtcToolError(f"{target}: folder {folder} does not exist; create it first")
     binary = "b" in mode
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's permissions
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
@@ -34,3 +35,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -8,35 +8,48 @@ from pathlib import Path
 from ctctool.errors import CtcToolError
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """The whole file as text; a missing file or bad UTF-8 is a CtcToolError naming it."""
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole file as bytes; a missing or unreadable file is a CtcToolError naming it."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        return file.read_bytes()
     except FileNotFoundError:
         raise CtcToolError(f"{file}: no such file") from None
     except IsADirectoryError:
         raise CtcToolError(f"{file}: is a folder, expected a text file") from None
     except OSError as exc:
         raise CtcToolError(f"{file}: cannot read ({exc.strerror})") from exc
+
+
+def decode_text(data: bytes, path: str | os.PathLike) -> str:
+    """``data`` read from ``path`` as UTF-8 text (a BOM is dropped); bad UTF-8 names the line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CtcToolError(
-            f"{file} line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
+            f"{Path(path)} line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
             "save the file as UTF-8"
         ) from exc
 
 
-def read_lines(path: str | os.PathLike) -> list[str]:
+def read_text(path: str | os.PathLike) -> str:
+    """The whole file as text; a missing file or bad UTF-8 is a CtcToolError naming it."""
+    return decode_text(read_bytes(path), path)
+
+
+def split_lines(text: str) -> list[str]:
     """One entry per line, without line endings. An empty line is kept as ``""``.
 
     Only the newline that ends the last line is dropped, so ``"a\\n\\n"`` is two
     lines, ``"a"`` and ``""``.
     """
-    text = read_text(path)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """The file's lines, as :func:`split_lines` cuts them."""
+    return split_lines(read_text(path))

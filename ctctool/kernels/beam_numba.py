@@ -1,17 +1,36 @@
-"""CTC prefix beam search on the CPU (numba), without a language model.
+"""CTC prefix beam search on the CPU (numba), with word n-gram LM fusion and hotwords.
 
-Every prefix is a node of a trie (parent, label). A beam entry keeps two
-log-probabilities: of the prefix ending in blank (``pb``) and in its last label
-(``pnb``); entries that reach the same prefix are merged with logaddexp. Shapes:
-T frames, C classes.
+Every prefix kept in the beam is a node of a trie (parent, label). A beam entry keeps
+two log-probabilities: of the prefix ending in blank (``pb``) and in its last label
+(``pnb``); entries that reach the same prefix are merged with logaddexp. A new prefix
+becomes a node only once it survives a frame's pruning.
+
+The LM and hotword terms depend on the prefix alone, so each node carries them:
+
+- the LM state after its completed words and their summed ln P (``DONE``);
+- the partial word's lexicon node and its look-ahead, the best unigram ln P of a
+  word it can still become (``PARTIAL``), so that a word is not pruned before it ends;
+  a word that leaves the lexicon (spells no listed word) costs ``off_lexicon_penalty``
+  once, on top of the LM's ``<unk>`` score (pyctcdecode's ``unk_score_offset``);
+- the hotword trie node being matched and the boosts of hotwords completed (``BANK``).
+
+A prefix ranks by ln P(prefix) + alpha (DONE + PARTIAL) + beta words + off_lexicon_penalty
+off-lexicon words + hotword terms.
+Shapes: T frames, C classes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba import types
-from numba.typed import Dict
+
+from ctctool.kernels.ngram_tables import score_word
+from ctctool.kernels.trie import trie_child
+
+# integer fields of a node
+PARENT, LABEL, STATE, LEXICON, HOTWORD, WORDS, OFF_LEXICON = 0, 1, 2, 3, 4, 5, 6
+# float fields of a node
+DONE, PARTIAL, BANK, BONUS = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -25,82 +44,299 @@ def _logaddexp(a, b):
     return b + np.log1p(np.exp(a - b))
 
 
-@njit(cache=True)
-def _slot(slots, next_nodes, node, used):
-    """The next beam's slot of ``node`` (a new one when it has none yet) and the slots used."""
-    if node in slots:
-        return slots[node], used
-    slots[node] = used
-    next_nodes[used] = node
-    return used, used + 1
+@njit(cache=True, inline="always")
+def _bonus(ints, floats, alpha, beta, off_lexicon_penalty, hot):
+    """The LM and hotword terms of a prefix's rank."""
+    bonus = beta * ints[WORDS] + off_lexicon_penalty * ints[OFF_LEXICON] + floats[BANK]
+    if alpha != 0.0:
+        bonus += alpha * (floats[DONE] + floats[PARTIAL])
+    if ints[HOTWORD] > 0:
+        bonus += hot[3][ints[HOTWORD]]
+    return bonus
 
 
 @njit(cache=True)
-def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob):
+def _end_word(ints, floats, delimiter, lm, hot, final):
+    """Score the partial word with the LM and bank a completed hotword (in place)."""
+    lexicon = ints[LEXICON]
+    word = lm[11][lexicon] if lexicon > 0 else -1
+    if lexicon > 0 and word < 0:  # a prefix of listed words, but not one itself
+        ints[OFF_LEXICON] += 1
+    score, state = score_word(lm, ints[STATE], word)
+    floats[DONE] += score
+    floats[PARTIAL] = 0.0
+    ints[STATE] = state
+    ints[LEXICON] = 0
+    match = ints[HOTWORD]
+    if match > 0 and hot[4][match] > 0.0:
+        floats[BANK] += hot[4][match]
+        match = 0
+    elif match > 0 and not final:  # inside a phrase: the delimiter may continue it
+        match = max(trie_child(hot[0], hot[1], hot[2], match, delimiter), 0)
+    else:
+        match = 0
+    ints[HOTWORD] = match
+
+
+@njit(cache=True, inline="always")
+def _extend(src_ints, src_floats, label, delimiter, lm, hot, ints, floats):
+    """The fields of the prefix ``src + label`` into ``ints`` and ``floats``."""
+    ints[:] = src_ints
+    floats[:] = src_floats
+    ints[LABEL] = label
+    lexicon = src_ints[LEXICON]
+    if label == delimiter:
+        if lexicon != 0:
+            _end_word(ints, floats, delimiter, lm, hot, False)
+        return
+    if lexicon == 0:
+        ints[WORDS] += 1
+    if lexicon >= 0:
+        lexicon = trie_child(lm[8], lm[9], lm[10], lexicon, label)
+        if lexicon < 0:
+            ints[OFF_LEXICON] += 1
+    ints[LEXICON] = lexicon
+    floats[PARTIAL] = lm[12][lexicon] if lexicon > 0 else lm[17]
+    match = src_ints[HOTWORD]
+    if match >= 0:
+        match = trie_child(hot[0], hot[1], hot[2], match, label)
+    ints[HOTWORD] = match
+
+
+@njit(cache=True)
+def _best(scores, count, width, floor):
+    """Indices of the ``width`` best of ``scores[:count]``, best first (ties: lower index first);
+    ``floor``: the ``width``-th best score when there are that many (else -inf)."""
+    if count > width:
+        chosen = np.nonzero(scores[:count] >= floor)[0]
+        return chosen[np.argsort(-scores[chosen], kind="mergesort")][:width]
+    return np.argsort(-scores[:count], kind="mergesort")
+
+
+@njit(cache=True, inline="always")
+def _letter_gain(ints, floats, alpha, beta, lm, hot):
+    """An upper bound on how much a letter can raise a prefix's LM and hotword terms."""
+    gain = 0.0
+    lexicon = ints[LEXICON]
+    if lexicon == 0:
+        gain += beta
+    if alpha != 0.0 and lexicon >= 0:
+        gain += alpha * (max(lm[12][lexicon], lm[17]) - floats[PARTIAL])
+    if hot[4].shape[0] > 1:
+        gain += hot[5] - (hot[3][ints[HOTWORD]] if ints[HOTWORD] > 0 else 0.0)
+    return gain
+
+
+@njit(cache=True, inline="always")
+def _add_extension(node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
+                   delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats, cand_pb,
+                   cand_pnb, used,
+                   heap, ranked, floor):
+    """Add the prefix of beam entry ``k`` (``node``) extended by label ``c`` as candidate ``used``
+    unless it is pruned or already in the beam. Returns the candidates used, and the ranks
+    counted in ``heap`` and the floor after it."""
+    C = row.shape[0]
+    if c == blank or row[c] < token_min_log_prob or extends_to[k * C + c] >= 0:
+        return used, ranked, floor
+    incoming = (pb if c == node_ints[node, LABEL] else total) + row[c]  # a repeat needs a blank in between
+    if incoming == -np.inf:
+        return used, ranked, floor
+    _extend(node_ints[node], node_floats[node], c, delimiter, lm, hot, cand_ints[used], cand_floats[used])
+    cand_ints[used, PARENT] = node
+    cand_floats[used, BONUS] = _bonus(cand_ints[used], cand_floats[used], alpha, beta, off_lexicon_penalty, hot)
+    rank = incoming + cand_floats[used, BONUS]
+    if rank < floor:
+        return used, ranked, floor
+    cand_node[used], cand_pb[used], cand_pnb[used] = -1, -np.inf, incoming
+    ranked = _push_rank(heap, ranked, rank)
+    return used + 1, ranked, heap[0] if ranked == heap.shape[0] else -np.inf
+
+
+@njit(cache=True)
+def _sift_down(heap, size, i):
+    """Restore the min-heap order of ``heap[:size]`` below position ``i``."""
+    while True:
+        smallest, left = i, 2 * i + 1
+        if left < size and heap[left] < heap[smallest]:
+            smallest = left
+        if left + 1 < size and heap[left + 1] < heap[smallest]:
+            smallest = left + 1
+        if smallest == i:
+            return
+        heap[i], heap[smallest] = heap[smallest], heap[i]
+        i = smallest
+
+
+@njit(cache=True, inline="always")
+def _delimiter_gain(ints, floats, alpha, hot):
+    """An upper bound on how much a word delimiter can raise a prefix's LM and hotword terms:
+    the LM score of the word it ends is at most 0, and at most every boost is banked."""
+    gain = 0.0
+    if ints[LEXICON] != 0:
+        gain -= alpha * floats[PARTIAL]
+    if hot[4].shape[0] > 1:
+        gain += hot[5] - (hot[3][ints[HOTWORD]] if ints[HOTWORD] > 0 else 0.0)
+    return gain
+
+
+@njit(cache=True)
+def _push_rank(heap, size, value):
+    """Count ``value`` in the min-heap ``heap`` of the best ranks so far (capacity ``len(heap)``); its new size."""
+    if size == heap.shape[0]:
+        if value > heap[0]:
+            heap[0] = value
+            _sift_down(heap, size, 0)
+        return size
+    i = size
+    heap[i] = value
+    while i > 0 and heap[(i - 1) // 2] > heap[i]:
+        heap[i], heap[(i - 1) // 2] = heap[(i - 1) // 2], heap[i]
+        i = (i - 1) // 2
+    return size + 1
+
+
+@njit(cache=True)
+def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob, delimiter, lm, hot, alpha, beta,
+                       off_lexicon_penalty, use_lm):
     """Beams after the last frame, best first.
+
+    A new prefix is skipped when an upper bound on its rank is below the rank that the
+    beam's own prefixes are sure to reach (``floor``): the result is the same as without
+    this pruning.
 
     Args:
         log_probs: (T, C) float32/float64 log-probs of one utterance.
         token_min_log_prob: a label is only tried on frames where its log-prob is at
             least this (-inf: every label on every frame, i.e. no pruning).
+        delimiter: the word delimiter's class id, or -1.
+        lm: ``NgramTables.as_tuple()``; ``use_lm`` False: ignored but for beta's word count.
+        hot: hotword trie (offsets, labels, targets, partial boost, full boost per node,
+            the largest boost).
     Returns:
-        (parents, labels) of the trie nodes, and for the final beam, best first:
-        node ids, log P(ending in blank) and log P(ending in a label).
+        (parents, labels) of the trie nodes; for the final beam, in search order:
+        node ids, ln P(ending in blank), ln P(ending in a label), the LM's ln P of the
+        whole text (``</s>`` included), the number of words, of words off the lexicon,
+        and the hotword boosts.
     """
     T, C = log_probs.shape
     capacity = 1024
-    parents = np.full(capacity, -1, dtype=np.int64)
-    labels = np.full(capacity, -1, dtype=np.int64)
-    count = 1  # node 0: the empty prefix
-    children = Dict.empty(key_type=types.int64, value_type=types.int64)
+    node_ints = np.zeros((capacity, 7), dtype=np.int64)
+    node_floats = np.zeros((capacity, 4))
+    node_ints[0, PARENT] = -1
+    node_ints[0, LABEL] = -1
+    node_ints[0, STATE] = lm[13]
+    node_floats[0, BONUS] = _bonus(node_ints[0], node_floats[0], alpha, beta, off_lexicon_penalty, hot)
+    count = 1
+    beam_index = np.full(capacity, -1, dtype=np.int64)
+    width = beam_width * C
+    extends_to = np.full(width, -1, dtype=np.int64)  # (beam entry, label) -> the entry that prefix is
+    cand_node = np.empty(width, dtype=np.int64)
+    cand_ints = np.zeros((width, 7), dtype=np.int64)
+    cand_floats = np.zeros((width, 4))
+    cand_pb = np.empty(width)
+    cand_pnb = np.empty(width)
+    scores = np.empty(width)
+    heap = np.empty(beam_width)
     beam_nodes = np.zeros(1, dtype=np.int64)
     beam_pb = np.zeros(1)
     beam_pnb = np.full(1, -np.inf)
     for t in range(T):
         row = log_probs[t]
-        slots = Dict.empty(key_type=types.int64, value_type=types.int64)
-        width = beam_nodes.shape[0] * (C + 1)
-        next_nodes = np.empty(width, dtype=np.int64)
-        next_pb = np.full(width, -np.inf)
-        next_pnb = np.full(width, -np.inf)
-        used = 0
-        for k in range(beam_nodes.shape[0]):
+        n = beam_nodes.shape[0]
+        # slot k < n: entry k's prefix again (after a blank, or its last label repeated)
+        for k in range(n):
+            node = beam_nodes[k]
+            beam_index[node] = k
+            cand_node[k] = node
+            cand_pb[k] = _logaddexp(beam_pb[k], beam_pnb[k]) + row[blank]
+            last = node_ints[node, LABEL]
+            cand_pnb[k] = beam_pnb[k] + row[last] if last >= 0 else -np.inf
+        # a prefix in the beam that extends another one by a label: merge its path in
+        for k in range(n):
+            parent = node_ints[beam_nodes[k], PARENT]
+            if parent >= 0 and beam_index[parent] >= 0:
+                p, label = beam_index[parent], node_ints[beam_nodes[k], LABEL]
+                extends_to[p * C + label] = k
+                if label != blank and row[label] >= token_min_log_prob:
+                    source = beam_pb[p] if label == node_ints[parent, LABEL] else _logaddexp(beam_pb[p], beam_pnb[p])
+                    cand_pnb[k] = _logaddexp(cand_pnb[k], source + row[label])
+        # floor: the beam_width-th best rank among the candidates so far, a lower bound on the
+        # final one (ranks only grow); kept in a min-heap of the best beam_width ranks
+        ranked = 0
+        for k in range(n):
+            ranked = _push_rank(heap, ranked, _logaddexp(cand_pb[k], cand_pnb[k]) + node_floats[beam_nodes[k], BONUS])
+        floor = heap[0] if ranked == beam_width else -np.inf
+        order = np.argsort(-row)
+        used = n
+        for k in range(n):
             node, pb, pnb = beam_nodes[k], beam_pb[k], beam_pnb[k]
             total = _logaddexp(pb, pnb)
-            last = labels[node]
-            # blank, or the last label again: the prefix stays
-            slot, used = _slot(slots, next_nodes, node, used)
-            next_pb[slot] = _logaddexp(next_pb[slot], total + row[blank])
-            if last >= 0:
-                next_pnb[slot] = _logaddexp(next_pnb[slot], pnb + row[last])
-            # a new label
-            for c in range(C):
-                if c == blank or row[c] < token_min_log_prob:
-                    continue
-                key = node * C + c
-                if key in children:
-                    child = children[key]
-                else:
-                    if count == capacity:
-                        capacity *= 2
-                        grown_p = np.full(capacity, -1, dtype=np.int64)
-                        grown_l = np.full(capacity, -1, dtype=np.int64)
-                        grown_p[:count] = parents[:count]
-                        grown_l[:count] = labels[:count]
-                        parents, labels = grown_p, grown_l
-                    child = count
-                    parents[child] = node
-                    labels[child] = c
-                    children[key] = child
-                    count += 1
-                slot, used = _slot(slots, next_nodes, child, used)
-                incoming = pb if c == last else total  # a repeat needs a blank in between
-                next_pnb[slot] = _logaddexp(next_pnb[slot], incoming + row[c])
-        totals = np.empty(used)
+            if total == -np.inf:
+                continue
+            bonus = node_floats[node, BONUS]
+            letter_gain = _letter_gain(node_ints[node], node_floats[node], alpha, beta, lm, hot)
+            # labels in decreasing log-prob, down to where even the best case ranks below the floor
+            for i in range(C):
+                c = order[i]
+                if row[c] < token_min_log_prob or row[c] + total + bonus + letter_gain < floor:
+                    break
+                if c != delimiter:
+                    used, ranked, floor = _add_extension(
+                        node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
+                        delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
+                        cand_pb, cand_pnb, used, heap, ranked, floor)
+            if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
+                    node_ints[node], node_floats[node], alpha, hot) >= floor:
+                used, ranked, floor = _add_extension(
+                    node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob, extends_to,
+                    delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
+                    cand_pb, cand_pnb, used, heap, ranked, floor)
+        for k in range(n):
+            parent = node_ints[beam_nodes[k], PARENT]
+            if parent >= 0 and beam_index[parent] >= 0:
+                extends_to[beam_index[parent] * C + node_ints[beam_nodes[k], LABEL]] = -1
+        for k in range(n):
+            beam_index[beam_nodes[k]] = -1
         for i in range(used):
-            totals[i] = _logaddexp(next_pb[i], next_pnb[i])
-        order = np.argsort(-totals, kind="mergesort")[:beam_width]
-        beam_nodes = next_nodes[:used][order].copy()
-        beam_pb = next_pb[:used][order].copy()
-        beam_pnb = next_pnb[:used][order].copy()
-    return parents[:count], labels[:count], beam_nodes, beam_pb, beam_pnb
+            bonus = node_floats[cand_node[i], BONUS] if cand_node[i] >= 0 else cand_floats[i, BONUS]
+            scores[i] = _logaddexp(cand_pb[i], cand_pnb[i]) + bonus
+        keep = _best(scores, used, beam_width, floor)
+        beam_nodes = np.empty(keep.shape[0], dtype=np.int64)
+        beam_pb = cand_pb[keep]
+        beam_pnb = cand_pnb[keep]
+        for j in range(keep.shape[0]):
+            i = keep[j]
+            node = cand_node[i]
+            if node < 0:
+                if count == capacity:
+                    capacity *= 2
+                    node_ints = _grown(node_ints, capacity, 0)
+                    node_floats = _grown(node_floats, capacity, 0.0)
+                    beam_index = _grown(beam_index.reshape(-1, 1), capacity, -1).ravel()
+                node, count = count, count + 1
+                node_ints[node] = cand_ints[i]
+                node_floats[node] = cand_floats[i]
+            beam_nodes[j] = node
+    n = beam_nodes.shape[0]
+    lm_log_prob = np.zeros(n)
+    words = np.zeros(n, dtype=np.int64)
+    off_lexicon = np.zeros(n, dtype=np.int64)
+    hot_boost = np.zeros(n)
+    for j in range(n):
+        ints = node_ints[beam_nodes[j]].copy()
+        floats = node_floats[beam_nodes[j]].copy()
+        if ints[LEXICON] != 0:
+            _end_word(ints, floats, delimiter, lm, hot, True)
+        if use_lm and lm[14] >= 0:
+            floats[DONE] += score_word(lm, ints[STATE], lm[14])[0]
+        lm_log_prob[j], words[j], hot_boost[j] = floats[DONE], ints[WORDS], floats[BANK]
+        off_lexicon[j] = ints[OFF_LEXICON]
+    return (node_ints[:count, PARENT].copy(), node_ints[:count, LABEL].copy(), beam_nodes, beam_pb, beam_pnb,
+            lm_log_prob, words, off_lexicon, hot_boost)
+
+
+@njit(cache=True)
+def _grown(rows, capacity, fill):
+    bigger = np.full((capacity, rows.shape[1]), fill, dtype=rows.dtype)
+    bigger[: rows.shape[0]] = rows
+    return bigger

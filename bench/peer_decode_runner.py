@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Runs the decoding peers on utterances saved by bench_decode.py; prints JSON lines.
+
+Run by bench_decode.py with the peers' Python ($PEERS_VENV/bin/python), never imported.
+Peers (as ../shared/bench/peer_decode.py configures them): pyctcdecode (no LM, and with
+the word 3-gram ARPA through KenLM, alpha 0.5, beta 1.0), fast-ctc-decode (beam_cut_threshold
+exp(-5)), flashlight-text LexiconFreeDecoder with ZeroLM.
+Usage: python peer_decode_runner.py DATA.npz WORDS.arpa UNIGRAMS.txt
+"""
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+LABELS = ["", " "] + list(LETTERS) + ["'"]  # class 0 blank, 1 space, 2..27 a..z, 28 apostrophe
+
+
+def median_time(fn, reps):
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def decoders(arpa, unigrams):
+    import logging
+
+    logging.getLogger("pyctcdecode").setLevel(logging.ERROR)
+    from pyctcdecode import build_ctcdecoder
+
+    found = {}
+    plain = build_ctcdecoder(LABELS)
+    saved = os.dup(2)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # KenLM's loading progress bar
+    try:
+        fused = build_ctcdecoder(LABELS, kenlm_model_path=arpa, unigrams=unigrams, alpha=0.5, beta=1.0)
+    finally:
+        os.dup2(saved, 2)
+    for bw in (10, 100):
+        found[f"pyctcdecode/bw{bw}"] = (lambda b: lambda lp, pr: plain.decode(lp, beam_width=b))(bw)
+        found[f"pyctcdecode+kenlm3/bw{bw}"] = (lambda b: lambda lp, pr: fused.decode(lp, beam_width=b))(bw)
+    import fast_ctc_decode as fcd
+
+    alphabet = ["_"] + LABELS[1:]
+    for bw in (10, 100):
+        found[f"fast-ctc-decode/bw{bw}"] = (lambda b: lambda lp, pr: fcd.beam_search(
+            pr, alphabet, beam_size=b, beam_cut_threshold=float(np.exp(-5.0)))[0])(bw)
+    found["fast-ctc-decode/greedy"] = lambda lp, pr: fcd.viterbi_search(pr, alphabet)[0]
+    from flashlight.lib.text.decoder import CriterionType, LexiconFreeDecoder, LexiconFreeDecoderOptions, ZeroLM
+
+    for bw in (10, 100):
+        options = LexiconFreeDecoderOptions(beam_size=bw, beam_size_token=len(LABELS), beam_threshold=25.0,
+                                            lm_weight=0.0, sil_score=0.0, log_add=False,
+                                            criterion_type=CriterionType.CTC)
+        decoder = LexiconFreeDecoder(options, ZeroLM(), 1, 0, [])
+
+        def run(lp, pr, decoder=decoder):
+            emissions = np.ascontiguousarray(lp, dtype=np.float32)
+            tokens = [t for t in decoder.decode(emissions.ctypes.data, *emissions.shape)[0].tokens if t >= 0]
+            out, previous = [], None
+            for t in tokens:
+                if t != previous and t != 0:
+                    out.append(LABELS[t])
+                previous = t
+            return "".join(out)
+
+        found[f"flashlight-text/bw{bw}"] = run
+    return found
+
+
+def main():
+    data, arpa, unigrams_file = sys.argv[1:4]
+    with np.load(data) as saved:
+        speed = [saved[k] for k in sorted(saved.files) if k.startswith("speed_")]
+        held_out = [saved[k] for k in sorted(saved.files) if k.startswith("heldout_")]
+    with open(unigrams_file) as f:
+        unigrams = f.read().split()
+    for name, fn in decoders(arpa, unigrams).items():
+        for i, lp in enumerate(speed):
+            pr = np.exp(lp).astype(np.float32)
+            seconds = median_time(lambda: fn(lp, pr), reps=1 if "pyctcdecode" in name and "kenlm" not in name else 3)
+            print(json.dumps({"decoder": name, "case": f"speed_{i}", "T": len(lp), "time_s": seconds,
+                              "text": " ".join(fn(lp, pr).split())}), flush=True)
+        if name.endswith("bw10") or name.endswith("greedy"):
+            t0 = time.perf_counter()
+            texts = [" ".join(fn(lp, np.exp(lp).astype(np.float32)).split()) for lp in held_out]
+            print(json.dumps({"decoder": name, "case": "held_out", "time_s": time.perf_counter() - t0,
+                              "texts": texts}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""A word n-gram model and its lexicon as flat arrays, scored inside numba kernels.
+
+Every listed n-gram gets an id (0 is the empty history). The id of ``h w`` is found in
+an open-addressing hash table under the key ``id(h) * V + id(w)`` (V words). A decoder
+state is the id of the longest listed suffix of the words so far, at most
+``order - 1`` words long. Scores are natural logs (ARPA's log10 times ln 10).
+
+A context that no listed n-gram spells out (``a b`` when only ``a b c`` is listed)
+is added as a *virtual* n-gram: usable as a state, never as a probability.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ctctool.kernels.trie import build_trie
+from ctctool.lm import BOS, EOS, UNK, NgramModel
+from ctctool.vocab import Vocabulary
+
+LN10 = math.log(10.0)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class NgramTables:
+    """Shapes: N n-grams (id 0: the empty history), H hash slots (a power of two), M lexicon nodes."""
+
+    hash_keys: np.ndarray  # (H,) int64, -1 where empty
+    hash_ids: np.ndarray  # (H,) int64 n-gram ids
+    num_words: int  # V
+    log_prob: np.ndarray  # (N,) ln P(last word | the others)
+    log_backoff: np.ndarray  # (N,) ln back-off weight (0 when none)
+    suffix: np.ndarray  # (N,) id of the longest listed proper suffix (0: empty)
+    next_state: np.ndarray  # (N,) state after this n-gram: itself, or its suffix at full order
+    listed: np.ndarray  # (N,) bool; False for virtual contexts
+    lexicon_offsets: np.ndarray  # trie over the words' label sequences (see kernels.trie)
+    lexicon_labels: np.ndarray
+    lexicon_targets: np.ndarray
+    lexicon_word: np.ndarray  # (M,) word id spelled at the node, or -1
+    lexicon_lookahead: np.ndarray  # (M,) ln of the best unigram probability of a word below the node
+    start_state: int  # the state of "<s>"
+    end_word: int  # id of "</s>", or -1
+    unknown_word: int  # id of "<unk>", or -1
+    unknown_log_prob: float  # ln P of a word that is not listed when there is no "<unk>"
+    off_lexicon_log_prob: float  # partial-word score once a prefix spells no listed word
+    spelled_words: int  # listed words the vocabulary can spell
+
+    def as_tuple(self) -> tuple:
+        """The arrays and numbers in the order the numba kernels unpack them."""
+        return (self.hash_keys, self.hash_ids, self.num_words, self.log_prob, self.log_backoff, self.suffix,
+                self.next_state, self.listed, self.lexicon_offsets, self.lexicon_labels, self.lexicon_targets,
+                self.lexicon_word, self.lexicon_lookahead, self.start_state, self.end_word, self.unknown_word,
+                self.unknown_log_prob, self.off_lexicon_log_prob)
+
+
+def compile_ngram_model(model: NgramModel, vocab: Vocabulary) -> NgramTables:
+    """Flatten ``model`` for the beam-search kernel; words are spelled with ``vocab``'s tokens."""
+    words = sorted(g[0] for g in model.ngrams if len(g) == 1)
+    word_id = {w: i for i, w in enumerate(words)}
+    grams = [g for g in model.ngrams if all(w in word_id for w in g)]
+    listed = set(grams)
+    contexts = {g[:k] for g in grams for k in range(1, len(g))}
+    every = sorted(listed | contexts, key=lambda g: (len(g), g))
+    gram_id = {g: i for i, g in enumerate(every, start=1)}
+    count = len(every) + 1
+    log_prob = np.zeros(count)
+    log_backoff = np.zeros(count)
+    suffix = np.zeros(count, dtype=np.int64)
+    next_state = np.zeros(count, dtype=np.int64)
+    is_listed = np.zeros(count, dtype=bool)
+    keys = np.empty(count - 1, dtype=np.int64)
+    for g, i in gram_id.items():
+        if g in listed:
+            prob, backoff = model.ngrams[g]
+            log_prob[i], log_backoff[i], is_listed[i] = prob * LN10, backoff * LN10, True
+        shorter = g[1:]
+        while shorter and shorter not in gram_id:
+            shorter = shorter[1:]
+        suffix[i] = gram_id.get(shorter, 0)
+        next_state[i] = i if len(g) < model.order else suffix[i]
+        keys[i - 1] = gram_id.get(g[:-1], 0) * len(words) + word_id[g[-1]]
+    hash_keys, hash_ids = _hash_table(keys, np.arange(1, count, dtype=np.int64))
+    lexicon = _lexicon(model, words, vocab)
+    unknown_ln = model.unknown_log10 * LN10
+    unknown_word = word_id.get(UNK, -1)
+    return NgramTables(
+        hash_keys, hash_ids, len(words), log_prob, log_backoff, suffix, next_state, is_listed, *lexicon[:5],
+        start_state=gram_id.get((BOS,), 0), end_word=word_id.get(EOS, -1), unknown_word=unknown_word,
+        unknown_log_prob=unknown_ln,
+        off_lexicon_log_prob=log_prob[gram_id[(UNK,)]] if unknown_word >= 0 else unknown_ln,
+        spelled_words=lexicon[5],
+    )
+
+
+def _spellings(word: str, vocab: Vocabulary) -> list[int] | None:
+    """Labels of ``word`` as written, lowercased or uppercased (the first the vocabulary can spell)."""
+    delimiter = vocab.word_delimiter
+    for form in (word, word.lower(), word.upper()):
+        ids = [vocab.id_of(ch) for ch in form]
+        if form and all(i is not None and i != vocab.blank and ch != delimiter for i, ch in zip(ids, form)):
+            return ids
+    return None
+
+
+def _lexicon(model: NgramModel, words: list[str], vocab: Vocabulary):
+    spelled, word_ids = [], []
+    for i, word in enumerate(words):
+        labels = None if word in (BOS, EOS, UNK) else _spellings(word, vocab)
+        if labels is not None:
+            spelled.append(labels)
+            word_ids.append(i)
+    trie, ends = build_trie(spelled)
+    word_at = np.full(trie.size, -1, dtype=np.int64)
+    lookahead = np.full(trie.size, -np.inf)
+    for end, i in zip(ends, word_ids):
+        if word_at[end] < 0:  # two spellings of one label sequence: the first (sorted) word wins
+            word_at[end] = i
+        lookahead[end] = max(lookahead[end], model.ngrams[(words[i],)][0] * LN10)
+    for node in range(trie.size - 1, -1, -1):  # children have larger ids than their parents
+        kids = trie.targets[trie.offsets[node] : trie.offsets[node + 1]]
+        if len(kids):
+            lookahead[node] = max(lookahead[node], lookahead[kids].max())
+    return trie.offsets, trie.child_labels, trie.targets, word_at, lookahead, len(word_ids)
+
+
+def _hash_table(keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = 1 << max(4, int(2 * max(len(keys), 1) - 1).bit_length())
+    table_keys = np.full(size, -1, dtype=np.int64)
+    table_ids = np.full(size, -1, dtype=np.int64)
+    _insert_all(table_keys, table_ids, keys, ids)
+    return table_keys, table_ids
+
+
+@njit(cache=True)
+def _slot_of(table_keys, key):
+    mask = table_keys.shape[0] - 1
+    mixed = np.uint64(key) * _GOLDEN
+    slot = np.int64(mixed ^ (mixed >> np.uint64(29))) & mask
+    while table_keys[slot] != -1 and table_keys[slot] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@njit(cache=True)
+def _insert_all(table_keys, table_ids, keys, ids):
+    for i in range(keys.shape[0]):
+        slot = _slot_of(table_keys, keys[i])
+        table_keys[slot] = keys[i]
+        table_ids[slot] = ids[i]
+
+
+@njit(cache=True)
+def ngram_id(table_keys, table_ids, key):
+    """The n-gram id stored under ``key``, or -1."""
+    slot = _slot_of(table_keys, key)
+    return table_ids[slot] if table_keys[slot] == key else -1
+
+
+@njit(cache=True)
+def score_word(lm, state, word):
+    """(ln P(word | state), the next state) by back-off; ``word`` -1: a word the model does not list."""
+    table_keys, table_ids, num_words, log_prob, log_backoff, suffix, next_state, listed = lm[:8]
+    unknown_word, unknown_log_prob = lm[15], lm[16]
+    if word < 0:
+        word = unknown_word
+        if word < 0:
+            return unknown_log_prob, 0
+    backoff = 0.0
+    context = state
+    after = -1
+    while True:
+        gram = ngram_id(table_keys, table_ids, context * num_words + word)
+        if gram >= 0:
+            if after < 0:
+                after = next_state[gram]
+            if listed[gram]:
+                return backoff + log_prob[gram], after
+        if context == 0:
+            return backoff + unknown_log_prob, max(after, 0)
+        backoff += log_backoff[context]
+        context = suffix[context]

@@ -1,0 +1,201 @@
+"""Beam search with a word n-gram LM and hotwords, against brute force and ARPA back-off scoring."""
+
+import math
+import random
+
+import pytest
+import torch
+
+from ctctool import CtcToolError, Vocabulary
+from ctctool.decode import beam_search, compiled_lm
+from ctctool.hotwords import parse_hotword
+from ctctool.io.arpa import read_arpa
+from ctctool.kernels.ngram_tables import score_word
+from oracles import label_log_probs
+
+LN10 = math.log(10)
+
+# A trigram model over the words a, b, ab, ba, aab ("aa" is a prefix, not a word). "b a" is a context only through the
+# trigram "b a b": it is not listed as a bigram, so it must be a state but never a probability.
+ARPA = """\\data\\
+ngram 1=8
+ngram 2=6
+ngram 3=2
+
+\\1-grams:
+-1.0 <s> -0.4
+-0.8 </s>
+-0.5 a -0.3
+-0.7 b -0.2
+-1.1 ab -0.25
+-1.3 ba -0.1
+-1.9 aab
+-1.6 <unk>
+
+\\2-grams:
+-0.3 <s> a -0.15
+-0.6 a b -0.05
+-0.2 b </s>
+-0.45 a a
+-0.9 ab </s>
+-0.35 <s> b
+
+\\3-grams:
+-0.1 <s> a b
+-0.05 b a b
+
+\\end\\
+"""
+
+VOCAB = Vocabulary(("<blank>", "a", "b", " "))
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lm") / "lm.arpa"
+    path.write_text(ARPA, encoding="utf-8")
+    return read_arpa(path)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_kernel_scores_equal_arpa_back_off(lm, seed):
+    tables = compiled_lm(lm, VOCAB)
+    rng = random.Random(seed)
+    words = [rng.choice(["a", "b", "ab", "ba", "aab", "<unk>", "</s>", "zz"]) for _ in range(6)]
+    ids = {w: i for i, w in enumerate(sorted(g[0] for g in lm.ngrams if len(g) == 1))}
+    state, context = tables.start_state, ["<s>"]
+    for word in words:
+        score, state = score_word(tables.as_tuple(), state, ids.get(word, -1))
+        assert score == pytest.approx(lm.log10_prob(word, context) * LN10, abs=1e-12), (words, word)
+        context.append(word)
+
+
+def _words(text):
+    return text.split()
+
+
+def _lm_score(lm, words, alpha, beta, oov_penalty):
+    """alpha ln P_LM(words) + beta words + the penalty for each word the LM does not list."""
+    oov = sum(w not in lm for w in words)
+    return alpha * lm.sentence_log10(words) * LN10 + beta * len(words) + oov_penalty * oov
+
+
+def _brute_force(lp, lm, alpha, beta, oov_penalty=0.0, hotwords=None):
+    """Every label sequence's fused score: ln P_ctc + the LM terms + hotword boosts."""
+    fused = {}
+    for labels, acoustic in label_log_probs(lp).items():
+        words = _words(VOCAB.decode(labels))
+        lm_terms = _lm_score(lm, words, alpha, beta, oov_penalty) if lm is not None else beta * len(words)
+        boost = sum((hotwords or {}).get(w, 0.0) for w in words)
+        fused[labels] = acoustic + lm_terms + boost
+    return fused
+
+
+def _best_per_text(fused, count):
+    """The ``count`` best texts (words joined by single spaces) with the label sequence scoring best."""
+    best = {}
+    for labels, score in fused.items():
+        text = " ".join(_words(VOCAB.decode(labels)))
+        if text not in best or score > fused[best[text]]:
+            best[text] = labels
+    return sorted(best.values(), key=fused.get, reverse=True)[:count]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_unpruned_fused_beam_equals_brute_force(lm, seed):
+    g = torch.Generator().manual_seed(seed)
+    lp = (torch.randn(5, 4, generator=g, dtype=torch.float64) * 2).log_softmax(-1)
+    alpha, beta, oov_penalty = 0.7, 0.4 + 0.1 * seed, -0.5 * (seed % 3)
+    truth = _brute_force(lp.tolist(), lm, alpha, beta, oov_penalty)
+    ranked = _best_per_text(truth, 4)
+    (hypotheses,) = beam_search(lp, beam_width=4**5, nbest=4, token_min_log_prob=-math.inf, vocab=VOCAB, lm=lm,
+                                alpha=alpha, beta=beta, oov_penalty=oov_penalty)
+    assert [h.labels for h in hypotheses] == ranked
+    assert [h.score for h in hypotheses] == pytest.approx([truth[r] for r in ranked], abs=1e-9)
+    for h in hypotheses:
+        assert h.score == pytest.approx(h.acoustic_score + h.lm_score + h.hotword_score, abs=1e-12)
+        words = _words(VOCAB.decode(h.labels))
+        assert h.lm_score == pytest.approx(_lm_score(lm, words, alpha, beta, oov_penalty), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_unpruned_hotword_beam_equals_brute_force(seed):
+    g = torch.Generator().manual_seed(100 + seed)
+    lp = (torch.randn(5, 4, generator=g, dtype=torch.float64) * 2).log_softmax(-1)
+    hotwords = {"ab": 2.0, "b": 0.5}
+    truth = _brute_force(lp.tolist(), None, 0.0, 0.0, hotwords=hotwords)
+    ranked = _best_per_text(truth, 3)
+    (hypotheses,) = beam_search(lp, beam_width=4**5, nbest=3, token_min_log_prob=-math.inf, vocab=VOCAB,
+                                hotwords=hotwords)
+    assert [h.labels for h in hypotheses] == ranked
+    assert [h.score for h in hypotheses] == pytest.approx([truth[r] for r in ranked], abs=1e-9)
+
+
+def _planted(frames, vocab, peak=0.0, floor=-8.0):
+    """(T, C) log-probs from a list of per-frame {token: log-prob} dicts (others at ``floor``)."""
+    lp = torch.full((len(frames), vocab.size), floor, dtype=torch.float64)
+    for t, scores in enumerate(frames):
+        for token, value in scores.items():
+            lp[t, vocab.id_of(token)] = value
+    return lp.log_softmax(-1)
+
+
+def test_hotword_rescues_a_rare_name():
+    vocab = Vocabulary(("<blank>", *"adhosw", " "))
+    # "dashwood" where the acoustics lean to "dashwaod" on one frame
+    frames = [{c: 0.0} for c in "dashw"] + [{"a": 0.0, "o": -0.4}, {"<blank>": 0.0}] + [{c: 0.0} for c in "od"]
+    lp = _planted(frames, vocab)
+    (plain,) = beam_search(lp, beam_width=8, vocab=vocab)
+    (boosted,) = beam_search(lp, beam_width=8, vocab=vocab, hotwords=dict([parse_hotword("dashwood:5")]))
+    assert vocab.decode(plain[0].labels) == "dashwaod"
+    assert vocab.decode(boosted[0].labels) == "dashwood"
+    assert boosted[0].hotword_score == 5.0
+
+
+def test_hotword_phrase_spans_the_delimiter():
+    vocab = Vocabulary(("<blank>", *"nweyork", " "))
+    frames = [{c: 0.0} for c in "new "] + [{"y": 0.0}, {"o": 0.0}, {"<blank>": 0.0}, {"r": -0.3, "o": 0.0}, {"k": 0.0}]
+    lp = _planted(frames, vocab)
+    (plain,) = beam_search(lp, beam_width=8, vocab=vocab)
+    (boosted,) = beam_search(lp, beam_width=8, vocab=vocab, hotwords={"new york": 3.0})
+    assert vocab.decode(plain[0].labels) == "new yook"
+    assert vocab.decode(boosted[0].labels) == "new york"
+    assert boosted[0].hotword_score == 3.0
+
+
+def test_lm_prefers_the_likely_word(lm):
+    # the second word is "a" or "ab" with "ab" slightly more likely acoustically;
+    # the LM makes "a b" after <s> a far likelier than "a ab"
+    frames = [{"a": 0.0}, {" ": 0.0}, {"a": 0.0}, {"b": -0.1, " ": -0.3}, {"b": 0.0}]
+    lp = _planted(frames, VOCAB)
+    (plain,) = beam_search(lp, beam_width=8, vocab=VOCAB)
+    (fused,) = beam_search(lp, beam_width=8, vocab=VOCAB, lm=lm, alpha=1.0, beta=0.0, oov_penalty=0.0)
+    assert VOCAB.decode(plain[0].labels) == "a ab"
+    assert VOCAB.decode(fused[0].labels) == "a a b"
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("dashwood:x", "hotword 'dashwood:x': the boost after ':' must be a number, e.g. 'dashwood:5'"),
+    (":5", "hotword ':5': expected 'word:boost' with a word and a positive boost, e.g. 'dashwood:5'"),
+    ("dashwood:-1", "hotword 'dashwood:-1': expected 'word:boost' with a word and a positive boost, "
+                    "e.g. 'dashwood:5'"),
+])
+def test_bad_hotwords(spec, message):
+    with pytest.raises(CtcToolError) as err:
+        parse_hotword(spec)
+    assert str(err.value) == message
+
+
+def test_hotword_without_a_default_boost_gets_five():
+    assert parse_hotword("new  york") == ("new york", 5.0)
+
+
+def test_alpha_needs_an_lm():
+    with pytest.raises(CtcToolError, match="alpha weighs a language model"):
+        beam_search(torch.zeros(3, 4).log_softmax(-1), alpha=0.5, vocab=VOCAB)
+
+
+def test_lm_words_the_vocabulary_cannot_spell(lm):
+    vocab = Vocabulary(("<blank>", "x", " "))
+    with pytest.raises(CtcToolError, match="none of its 8 words can be spelled"):
+        beam_search(torch.zeros(3, 3).log_softmax(-1), vocab=vocab, lm=lm)
