@@ -135,7 +135,8 @@ def _resample_conv(x: torch.Tensor, up: int, down: int, out_len: int) -> torch.T
     for start in range(0, frames, block):
         stop = min(start + block, frames)
         piece = channels[:, start : stop + taps - 1].contiguous()
-        out[start:stop] = torch.nn.functional.conv1d(piece[None], weight)[0].T
+        with torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, allow_tf32=False):  # full float32 on GPUs
+            out[start:stop] = torch.nn.functional.conv1d(piece[None], weight)[0].T
     return out.reshape(-1)[:out_len]
 
 

@@ -7,6 +7,7 @@ import torch
 
 from ctctool import CtcToolError, ctc_loss
 from ctctool.decode import beam_search, greedy_decode
+from helpers import cuda_only
 from oracles import collapse, label_log_probs
 
 
@@ -61,3 +62,13 @@ def test_pruned_scores_are_lower_bounds_of_the_true_label_probability():
 def test_rejects_bad_beam_width():
     with pytest.raises(CtcToolError, match=r"beam width \(0\) and n-best \(1\) must be at least 1"):
         beam_search(torch.zeros(3, 3).log_softmax(-1), beam_width=0)
+
+
+@cuda_only
+def test_cuda_greedy_and_beam_equal_cpu():
+    g = torch.Generator().manual_seed(7)
+    lp = torch.randn(4, 300, 31, generator=g).log_softmax(-1)
+    lengths = [300, 250, 120, 31]
+    assert greedy_decode(lp.cuda(), lengths) == greedy_decode(lp, lengths)
+    on_gpu = beam_search(lp.cuda(), beam_width=8, nbest=2, input_lengths=lengths)
+    assert on_gpu == beam_search(lp, beam_width=8, nbest=2, input_lengths=lengths)

@@ -41,7 +41,22 @@ def test_transcribe_reads_the_examples():
     lines = result.stdout.splitlines()
     assert [line.split(" ", 1)[0] for line in lines] == [utt_id for utt_id, _, _ in METADATA]
     report = score_corpus([text for _, text, _ in METADATA], [line.split(" ", 1)[1] for line in lines])
-    assert report.cer < 0.15
+    assert report.wer <= 0.05  # beam search with the default model's own LM
+
+
+def test_the_default_lm_corrects_greedy_spelling():
+    wavs = [SPEECH / "wavs" / f"{utt_id}.wav" for utt_id, _, _ in METADATA]
+    refs = [text for _, text, _ in METADATA]
+    plain = run_cli("transcribe", *wavs, "--lm", "none")
+    fused = run_cli("transcribe", *wavs, "--lm", "default", "--beam-width", "16")
+    assert plain.exit_code == fused.exit_code == 0
+    assert score_corpus(refs, fused.stdout.splitlines()).wer < score_corpus(refs, plain.stdout.splitlines()).wer
+
+
+def test_error_alpha_without_an_lm():
+    result = run_cli("transcribe", EXAMPLES / "hello.wav", "--lm", "none", "--alpha", "1")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: --alpha weighs a language model, and this run has none: pass --lm, or leave --alpha out\n")
 
 
 def test_emissions_then_align_from_emissions(tmp_path):

@@ -43,8 +43,8 @@ def train(
 
     if threads:
         torch.set_num_threads(threads)
-    dist = _distributed()
     target = resolve_device(device)
+    dist = _distributed(target.type == "cuda")
     if dist.world_size > 1 and target.type == "cuda":
         target = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(target)
@@ -56,8 +56,8 @@ def train(
         run_training(corpus, vocabulary, out, config, device=target, resume=resume, on_event=progress.event, dist=dist)
 
 
-def _distributed():
-    """Join the torchrun job described by the environment (gloo on CPU, nccl on GPUs)."""
+def _distributed(on_gpus: bool):
+    """Join the torchrun job described by the environment (nccl when training on GPUs, else gloo)."""
     import torch
     import torch.distributed
 
@@ -67,5 +67,5 @@ def _distributed():
     if world <= 1:
         return Distributed()
     if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        torch.distributed.init_process_group("nccl" if on_gpus else "gloo")
     return Distributed(rank=torch.distributed.get_rank(), world_size=world)

@@ -1,10 +1,10 @@
-"""``ctctool transcribe``: text of audio files with an acoustic model (greedy decoding)."""
+"""``ctctool transcribe``: text of audio files with an acoustic model (beam search with an LM, or greedy)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, List
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -20,19 +20,31 @@ def transcribe(
     audio: Annotated[List[Path], typer.Argument(help="Audio files (wav, flac, ogg; any rate, mixed to mono).")],
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     keyed: Annotated[bool, typer.Option("--keyed", help="Print '<file stem> <text>' lines, ready for ctctool wer --keyed.")] = False,
-    beam_width: Annotated[int, typer.Option(min=1, help="1: greedy (best label per frame); more: CTC prefix beam search of this width.")] = 1,
+    lm: Annotated[str, typer.Option(help="Word n-gram LM: auto (the default model's own LM with --model default, else none), default, none, or an ARPA file.")] = "auto",
+    beam_width: Annotated[Optional[int], typer.Option(min=1, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM or hotwords, else 1.")] = None,
+    alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
+    hotword: Annotated[Optional[List[str]], typer.Option(help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
     device: DeviceOption = "auto",
 ) -> None:
-    """One line of text per audio file (greedy, or prefix beam search with --beam-width).
+    """One line of text per audio file (prefix beam search with an LM, or greedy).
 
     A file that cannot be read is reported on stderr and the others go on; the exit code is then 1.
     """
     from ctctool.cli._common import resolve_device
     from ctctool.decode import beam_search, greedy_decode
+    from ctctool.hotwords import parse_hotword
+    from ctctool.io.arpa import read_arpa
     from ctctool.models.inference import audio_log_probs
-    from ctctool.models.loading import load_model
+    from ctctool.models.loading import language_model_file, load_model
 
+    lm_file = language_model_file(lm, model)
+    if alpha is not None and lm_file is None:
+        raise CtcToolError("--alpha weighs a language model, and this run has none: pass --lm, or leave --alpha out")
+    hotwords = dict(parse_hotword(spec) for spec in hotword or [])
     acoustic = load_model(model, resolve_device(device))
+    language_model = read_arpa(lm_file) if lm_file else None
+    beam_width = beam_width or (32 if language_model or hotwords else 1)
     failed = 0
     for path in audio:
         try:
@@ -42,8 +54,9 @@ def transcribe(
             failed += 1
             continue
         blank = acoustic.vocab.blank
-        if beam_width > 1:
-            labels = beam_search(log_probs, beam_width=beam_width, blank=blank)[0][0].labels
+        if beam_width > 1 or language_model or hotwords:
+            labels = beam_search(log_probs, beam_width=beam_width, blank=blank, vocab=acoustic.vocab,
+                                 lm=language_model, alpha=alpha, beta=beta, hotwords=hotwords)[0][0].labels
         else:
             labels = greedy_decode(log_probs, blank=blank)[0]
         text = acoustic.vocab.decode(labels)

@@ -12,6 +12,21 @@ from ctctool.models.base import AcousticModel
 #: The spec that names the bundled English model, and where its weights are.
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "default_en.pt"
+#: The default model's word 3-gram LM, estimated from its training transcripts.
+DEFAULT_LM_FILE = Path(__file__).resolve().parent / "default_en.arpa.gz"
+
+
+def language_model_file(spec: str, model_spec: str = DEFAULT_MODEL) -> Path | None:
+    """``--lm SPEC`` -> an ARPA file or None: ``none``; ``default`` (the default model's LM);
+    ``auto`` (that LM with the default model, else none); or a path."""
+    if spec == "none" or (spec == "auto" and model_spec != DEFAULT_MODEL):
+        return None
+    if spec in ("auto", "default"):
+        if not DEFAULT_LM_FILE.is_file():
+            raise CtcToolError(f"the default model's language model is missing from this installation "
+                               f"({DEFAULT_LM_FILE}); reinstall ctctool, or pass --lm none or --lm FILE.arpa")
+        return DEFAULT_LM_FILE
+    return Path(spec)
 
 
 def load_model(spec: str, device: torch.device) -> AcousticModel:

@@ -22,4 +22,5 @@ python tools/make_speech_set.py "$WORK/eval" --num 300 --seed 301 --prefix ev_ $
 ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 4 --preset small --features logmel --threads 2 --seed 1
 ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 8 --preset small --features logmel --threads 2 --seed 1 --resume
 python recipes/default_model/finish.py "$WORK/run.pt" "$WORK/dev" ctctool/models/default_en.pt
-python recipes/default_model/report.py ctctool/models/default_en.pt "$WORK/eval" docs
+ctctool lm --metadata "$WORK/train/metadata.csv" --order 3 -o ctctool/models/default_en.arpa.gz
+python recipes/default_model/report.py ctctool/models/default_en.pt ctctool/models/default_en.arpa.gz "$WORK/eval" docs
