@@ -7,6 +7,8 @@ CTC alignment (about 4 frames per character) with Gaussian noise and 3% of frame
 peaking on a wrong character, so that greedy decoding makes errors an LM can fix. A word
 3-gram LM (modified Kneser-Ney, ``ctctool lm``) is estimated from 20,000 other sentences of
 the same grammar and written as ARPA; both ctctool and pyctcdecode+KenLM load that file.
+With KenLM's ``build_binary`` (``KENLM_BUILD_BINARY=/path/to/build_binary``, or on PATH) and
+the ``kenlm`` extra installed, the same n-grams are also decoded from a KenLM binary by both.
 
 Cases:
   * speed: one utterance of T=5000 frames, beams 10 and 100, no LM; beam 10 with the LM;
@@ -107,14 +109,28 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict:
     return {"wer": round(report.wer, 4), "cer": round(report.cer, 4)}
 
 
-def run_peers(data: Path, arpa: Path, unigrams: Path) -> list[dict]:
+def kenlm_binary(arpa: Path) -> Path | None:
+    """``arpa`` converted by KenLM's build_binary (probing), or None without it or the kenlm package."""
+    import importlib.util
+    import shutil
+
+    tool = os.environ.get("KENLM_BUILD_BINARY") or shutil.which("build_binary")
+    if not tool or importlib.util.find_spec("kenlm") is None:
+        emit({"bench": "decode", "kenlm_binary": "skipped: needs build_binary (KENLM_BUILD_BINARY) and kenlm"})
+        return None
+    binary = arpa.with_suffix(".binary")
+    subprocess.run([tool, str(arpa), str(binary)], check=True, capture_output=True)
+    return binary
+
+
+def run_peers(data: Path, arpa: Path, unigrams: Path, binary: Path | None) -> list[dict]:
     python = Path(os.environ.get("PEERS_VENV", ".peers-venv")) / "bin" / "python"
     if not python.exists():
         emit({"bench": "decode", "peers": f"skipped: no peers' Python at {python} (set PEERS_VENV)"})
         return []
     runner = Path(__file__).with_name("peer_decode_runner.py")
-    done = subprocess.run([str(python), str(runner), str(data), str(arpa), str(unigrams)], capture_output=True,
-                          text=True)
+    done = subprocess.run([str(python), str(runner), str(data), str(arpa), str(unigrams),
+                           *([str(binary)] if binary else [])], capture_output=True, text=True)
     if done.returncode != 0:
         emit({"bench": "decode", "peers": "failed", "stderr": done.stderr[-2000:]})
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -137,6 +153,7 @@ def main() -> None:
     write_arpa(estimate_ngram([grammar.sentence() for _ in range(20000)], order=3), arpa)
     unigrams.write_text("\n".join(sorted(set(WORDS))) + "\n")
     lm = read_arpa(arpa)
+    binary = kenlm_binary(arpa)
     speed_text = grammar.text(5000 // 4)
     speed = emissions(rng, speed_text, 5000)
     held_texts = [grammar.text(1000 // 4) for _ in range(40)]
@@ -155,6 +172,10 @@ def main() -> None:
         "ctctool+lm3/bw10": dict(beam_width=10, lm=lm, alpha=0.5, beta=1.0),
         "ctctool+lm3/bw100": dict(beam_width=100, lm=lm, alpha=0.5, beta=1.0),
     }
+    if binary:
+        from ctctool.io.kenlm_binary import load_kenlm
+
+        configs["ctctool+kenlm3bin/bw10"] = dict(beam_width=10, lm=load_kenlm(binary), alpha=0.5, beta=1.0)
     rows = {}
     for name, options in configs.items():
         seconds = median_time(lambda: ours(speed, **options))
@@ -170,7 +191,7 @@ def main() -> None:
     rows["ctctool/greedy"]["batch32x1000_ms"] = 1e3 * median_time(lambda: greedy_decode(batch), reps=20)
     emit({"bench": "decode", "decoder": "ctctool/greedy", **rows["ctctool/greedy"]})
 
-    for record in run_peers(data, arpa, unigrams):
+    for record in run_peers(data, arpa, unigrams, binary):
         row = rows.setdefault(record["decoder"], {})
         if record["case"] == "speed_0":
             row.update(time_s=record["time_s"], speed_cer=error_rates([speed_text], [record["text"]])["cer"])

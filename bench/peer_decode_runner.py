@@ -5,7 +5,8 @@ Run by bench_decode.py with the peers' Python ($PEERS_VENV/bin/python), never im
 Peers (as ../shared/bench/peer_decode.py configures them): pyctcdecode (no LM, and with
 the word 3-gram ARPA through KenLM, alpha 0.5, beta 1.0), fast-ctc-decode (beam_cut_threshold
 exp(-5)), flashlight-text LexiconFreeDecoder with ZeroLM.
-Usage: python peer_decode_runner.py DATA.npz WORDS.arpa UNIGRAMS.txt
+With a KenLM binary of the same n-grams as a fourth argument, pyctcdecode also runs with it.
+Usage: python peer_decode_runner.py DATA.npz WORDS.arpa UNIGRAMS.txt [WORDS.binary]
 """
 
 import json
@@ -29,7 +30,7 @@ def median_time(fn, reps):
     return float(np.median(times))
 
 
-def decoders(arpa, unigrams):
+def decoders(arpa, unigrams, binary=None):
     import logging
 
     logging.getLogger("pyctcdecode").setLevel(logging.ERROR)
@@ -41,6 +42,9 @@ def decoders(arpa, unigrams):
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # KenLM's loading progress bar
     try:
         fused = build_ctcdecoder(LABELS, kenlm_model_path=arpa, unigrams=unigrams, alpha=0.5, beta=1.0)
+        if binary:
+            fused_binary = build_ctcdecoder(LABELS, kenlm_model_path=binary, unigrams=unigrams, alpha=0.5, beta=1.0)
+            found["pyctcdecode+kenlm3bin/bw10"] = lambda lp, pr: fused_binary.decode(lp, beam_width=10)
     finally:
         os.dup2(saved, 2)
     for bw in (10, 100):
@@ -77,12 +81,13 @@ def decoders(arpa, unigrams):
 
 def main():
     data, arpa, unigrams_file = sys.argv[1:4]
+    binary = sys.argv[4] if len(sys.argv) > 4 else None
     with np.load(data) as saved:
         speed = [saved[k] for k in sorted(saved.files) if k.startswith("speed_")]
         held_out = [saved[k] for k in sorted(saved.files) if k.startswith("heldout_")]
     with open(unigrams_file) as f:
         unigrams = f.read().split()
-    for name, fn in decoders(arpa, unigrams).items():
+    for name, fn in decoders(arpa, unigrams, binary).items():
         for i, lp in enumerate(speed):
             pr = np.exp(lp).astype(np.float32)
             seconds = median_time(lambda: fn(lp, pr), reps=1 if "pyctcdecode" in name and "kenlm" not in name else 3)

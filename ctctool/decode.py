@@ -6,13 +6,14 @@ Shapes: B utterances, T frames, C classes (blank included).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import torch
 
 from ctctool.errors import CtcToolError
 from ctctool.hotwords import hotword_trie
 from ctctool.lm import NgramModel
+from ctctool.lm_kenlm import KenlmModel
 from ctctool.vocab import DEFAULT_CHARACTERS, Vocabulary, default_vocabulary
 
 
@@ -75,33 +76,35 @@ def beam_search(
     input_lengths: torch.Tensor | Sequence[int] | None = None,
     token_min_log_prob: float = TOKEN_MIN_LOG_PROB,
     vocab: Vocabulary | None = None,
-    lm: NgramModel | None = None,
+    lm: NgramModel | KenlmModel | None = None,
     alpha: float | None = None,
     beta: float | None = None,
     oov_penalty: float = DEFAULT_OOV_PENALTY,
     hotwords: Mapping[str, float] | None = None,
+    kernel: str = "auto",
 ) -> list[tuple[Hypothesis, ...]]:
     """CTC prefix beam search: up to ``nbest`` hypotheses with distinct texts per utterance, best first.
 
     Args:
-        log_probs: (T, C) or (B, T, C) log-probs (searched on the CPU, whatever their device).
+        log_probs: (T, C) or (B, T, C) log-probs on any device.
         beam_width: prefixes kept after each frame.
         input_lengths: (B,) frames per utterance; default T.
         token_min_log_prob: labels scoring below this on a frame are not tried there;
             ``-inf`` disables the pruning (the search is then exact for a wide enough beam).
         vocab: spells the LM's words and the hotwords (default: ``default_vocabulary(blank)``);
             its word delimiter ends words.
-        lm: word n-gram model fused at word ends with weight ``alpha`` (default
+        lm: word n-gram model (``NgramModel`` from ARPA, or ``KenlmModel`` from a KenLM binary)
+            fused at word ends with weight ``alpha`` (default
             ``DEFAULT_ALPHA``); a partial word is scored by the best unigram it can become.
         beta: bonus per word (default ``DEFAULT_BETA`` with an LM, else 0).
         oov_penalty: added (<= 0) for each word that is not in the LM's vocabulary, once the
             partial word can no longer become one.
         hotwords: text -> boost (see ``ctctool.hotwords``).
+        kernel: ``numba`` searches one utterance at a time on the CPU and does everything;
+            ``torch`` searches the whole batch at once on the log-probs' device, with no LM,
+            hotwords or beta; ``auto`` picks ``torch`` for CUDA log-probs when it can, else ``numba``.
+            Both give the same hypotheses.
     """
-    import numpy as np
-
-    from ctctool.kernels.beam_numba import prefix_beam_search
-
     if beam_width < 1 or nbest < 1:
         raise CtcToolError(f"beam search: beam width ({beam_width}) and n-best ({nbest}) must be at least 1")
     if log_probs.dim() == 2:
@@ -121,48 +124,75 @@ def beam_search(
         raise CtcToolError("a word language model needs a word delimiter (space or '|') in the vocabulary")
     alpha = (DEFAULT_ALPHA if alpha is None else float(alpha)) if lm is not None else 0.0
     beta = (DEFAULT_BETA if lm is not None else 0.0) if beta is None else float(beta)
-    penalty = float(oov_penalty) if lm is not None else 0.0
-    tables = compiled_lm(lm if lm is not None else _EMPTY_LM, vocab).as_tuple()
-    hot = hotword_trie(dict(hotwords or {}), vocab)
     lengths = [T] * B if input_lengths is None else [int(n) for n in input_lengths]
+    if len(lengths) != B or any(not 1 <= n <= T for n in lengths):
+        raise CtcToolError(f"input lengths: expected {B} integers in 1..{T}, found {lengths[:5]}")
+    plain = lm is None and not hotwords and beta == 0.0
+    if kernel not in ("auto", "numba", "torch"):
+        raise CtcToolError(f"beam search kernel {kernel!r}: expected 'auto', 'numba' or 'torch'")
+    if kernel == "torch" and not plain:
+        raise CtcToolError("the torch beam search has no LM, hotwords or beta; use kernel 'numba' (or 'auto')")
+    width = max(beam_width, nbest)
+    if kernel == "torch" or (kernel == "auto" and plain and log_probs.is_cuda):
+        from ctctool.kernels.beam_torch import prefix_beam_search_torch
+
+        beams = prefix_beam_search_torch(log_probs.detach(), torch.tensor(lengths, device=log_probs.device), blank,
+                                         width, float(token_min_log_prob))
+        return [_distinct_texts(sorted(
+            (Hypothesis(labels, acoustic, acoustic) for labels, acoustic in
+             ((labels, _logaddexp(pb, pnb)) for labels, pb, pnb in beam)), key=lambda h: -h.score), vocab, nbest)
+            for beam in beams]
+    return _search_numba(log_probs, lengths, width, nbest, blank, float(token_min_log_prob), vocab, delimiter, lm,
+                         alpha, beta, float(oov_penalty) if lm is not None else 0.0, dict(hotwords or {}))
+
+
+def _logaddexp(a: float, b: float) -> float:
+    import numpy as np
+
+    return float(np.logaddexp(a, b))
+
+
+def _search_numba(log_probs, lengths, width, nbest, blank, token_min_log_prob, vocab, delimiter, lm, alpha, beta,
+                  penalty, hotwords) -> list[tuple[Hypothesis, ...]]:
+    import numpy as np
+
+    from ctctool.kernels.beam_numba import labels_of, plain_prefix_beam_search, prefix_beam_search
+
+    search = plain_prefix_beam_search if lm is None and not hotwords and beta == 0.0 else prefix_beam_search
+    tables = compiled_lm(lm if lm is not None else _EMPTY_LM, vocab).as_tuple()
+    hot = hotword_trie(hotwords, vocab)
     values = log_probs.detach().to("cpu", torch.float64 if log_probs.dtype == torch.float64 else torch.float32).numpy()
     results = []
-    for b in range(B):
-        parents, labels, nodes, pb, pnb, lm_ln, words, off_lexicon, boosts = prefix_beam_search(
-            values[b, : lengths[b]], blank, max(beam_width, nbest), float(token_min_log_prob), delimiter, tables, hot,
-            alpha, beta, penalty, lm is not None)
-        hypotheses = []
+    for b in range(len(lengths)):
+        parents, labels, nodes, pb, pnb, lm_ln, words, off_lexicon, boosts = search(
+            values[b, : lengths[b]], blank, width, token_min_log_prob, delimiter, tables, hot, alpha, beta, penalty,
+            lm is not None)
+        scored = []
         for j in range(len(nodes)):
             acoustic = float(np.logaddexp(pb[j], pnb[j]))
             fused = beta * int(words[j])
             if lm is not None:
                 fused += alpha * float(lm_ln[j]) + penalty * int(off_lexicon[j])
-            total = acoustic + fused + float(boosts[j])
-            hypotheses.append(Hypothesis(_labels_of(int(nodes[j]), parents, labels), total, acoustic, fused,
-                                         float(boosts[j])))
-        hypotheses.sort(key=lambda h: -h.score)
-        results.append(_distinct_texts(hypotheses, vocab)[:nbest])
+            scored.append((acoustic + fused + float(boosts[j]), acoustic, fused, float(boosts[j]), int(nodes[j])))
+        scored.sort(key=lambda entry: -entry[0])  # stable: ties keep the kernel's order
+        best_first = (Hypothesis(tuple(labels_of(node, parents, labels).tolist()), total, acoustic, fused, boost)
+                      for total, acoustic, fused, boost, node in scored)
+        results.append(_distinct_texts(best_first, vocab, nbest))
     return results
 
 
-def _distinct_texts(hypotheses: list[Hypothesis], vocab: Vocabulary) -> tuple[Hypothesis, ...]:
-    """The best hypothesis of each text (label sequences that differ only in word delimiters
-    at the ends or in a row spell the same words)."""
+def _distinct_texts(hypotheses: Iterable[Hypothesis], vocab: Vocabulary, limit: int) -> tuple[Hypothesis, ...]:
+    """The best hypothesis of each text, up to ``limit`` texts, from hypotheses given best first
+    (label sequences that differ only in word delimiters at the ends or in a row spell the same words)."""
     seen, kept = set(), []
     for hypothesis in hypotheses:
         text = " ".join(vocab.decode(hypothesis.labels).split())
         if text not in seen:
             seen.add(text)
             kept.append(hypothesis)
+            if len(kept) == limit:
+                break
     return tuple(kept)
-
-
-def _labels_of(node: int, parents, labels) -> tuple[int, ...]:
-    sequence = []
-    while node > 0:
-        sequence.append(int(labels[node]))
-        node = parents[node]
-    return tuple(reversed(sequence))
 
 
 def _search_vocabulary(vocab: Vocabulary | None, blank: int, classes: int) -> Vocabulary:
@@ -179,17 +209,23 @@ _EMPTY_LM = NgramModel(order=1, ngrams={})
 _COMPILED: dict = {}
 
 
-def compiled_lm(lm: NgramModel, vocab: Vocabulary):
-    """``lm`` flattened for the kernel, spelled with ``vocab`` (the last few are cached)."""
-    from ctctool.kernels.ngram_tables import compile_ngram_model
+def compiled_lm(lm, vocab: Vocabulary):
+    """``lm`` (an ``NgramModel`` or a ``KenlmModel``) flattened for the kernel, spelled with ``vocab``
+    (the last few are cached)."""
+    from ctctool.kernels.ngram_tables import compile_kenlm_model, compile_ngram_model
 
     key = (id(lm), vocab)
     if key not in _COMPILED:
         if len(_COMPILED) >= 4:
             _COMPILED.pop(next(iter(_COMPILED)))
-        tables = compile_ngram_model(lm, vocab)
-        if lm.ngrams and tables.spelled_words == 0:
-            raise CtcToolError(f"language model: none of its {sum(len(g) == 1 for g in lm.ngrams)} words can be "
+        if isinstance(lm, NgramModel):
+            tables = compile_ngram_model(lm, vocab)
+            listed = sum(len(g) == 1 for g in lm.ngrams)
+        else:
+            tables = compile_kenlm_model(lm, vocab)
+            listed = len(lm.words)
+        if listed and tables.spelled_words == 0:
+            raise CtcToolError(f"language model: none of its {listed} words can be "
                                f"spelled with the vocabulary's tokens; check its case and alphabet")
         _COMPILED[key] = (lm, tables)
     return _COMPILED[key][1]

@@ -26,7 +26,7 @@ def decode(
     beam_width: Annotated[Optional[int], typer.Option(min=1, help="Prefix beam search width; 1: greedy. Default: 1, or 32 with --lm or --hotword.")] = None,
     nbest: Annotated[int, typer.Option(min=1, help="Distinct hypotheses per utterance (with --json).")] = 1,
     token_min_log_prob: Annotated[float, typer.Option(help="Beam search tries a label on a frame only above this log-prob.")] = -12.0,
-    lm: Annotated[Optional[str], typer.Option(help="Word n-gram LM fused in the beam: an ARPA file (.arpa, .arpa.gz; build one with 'ctctool lm'), or 'default' (the default model's).")] = None,
+    lm: Annotated[Optional[str], typer.Option(help="Word n-gram LM fused in the beam: an ARPA file (.arpa, .arpa.gz; build one with 'ctctool lm'), a KenLM binary (needs the kenlm extra), or 'default' (the default model's).")] = None,
     alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5 with --lm).")] = None,
     beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
     oov_penalty: Annotated[float, typer.Option(help="Added (natural log) for each word the LM does not list.")] = -10.0,
@@ -41,7 +41,7 @@ def decode(
     from ctctool.cli._common import print_json, resolve_device
     from ctctool.decode import Hypothesis, beam_search, greedy_decode, word_frames
     from ctctool.hotwords import parse_hotword
-    from ctctool.io.arpa import read_arpa
+    from ctctool.io.language_model import load_language_model
     from ctctool.models.loading import language_model_file
     from ctctool.io.arrays import load_scores
     from ctctool.io.targets import read_lengths
@@ -75,7 +75,7 @@ def decode(
     if lm_file or hotwords or beam_width > 1 or nbest > 1:
         results = beam_search(batch, beam_width=beam_width, nbest=nbest, blank=vocabulary.blank, vocab=vocabulary,
                               input_lengths=lengths, token_min_log_prob=token_min_log_prob,
-                              lm=read_arpa(lm_file) if lm_file else None, alpha=alpha, beta=beta,
+                              lm=load_language_model(lm_file) if lm_file else None, alpha=alpha, beta=beta,
                               oov_penalty=oov_penalty,
                               hotwords=hotwords)
     else:

@@ -20,7 +20,7 @@ def transcribe(
     audio: Annotated[List[Path], typer.Argument(help="Audio files (wav, flac, ogg; any rate, mixed to mono).")],
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     keyed: Annotated[bool, typer.Option("--keyed", help="Print '<file stem> <text>' lines, ready for ctctool wer --keyed.")] = False,
-    lm: Annotated[str, typer.Option(help="Word n-gram LM: auto (the default model's own LM with --model default, else none), default, none, or an ARPA file.")] = "auto",
+    lm: Annotated[str, typer.Option(help="Word n-gram LM: auto (the default model's own LM with --model default, else none), default, none, an ARPA file, or a KenLM binary (needs the kenlm extra).")] = "auto",
     beam_width: Annotated[Optional[int], typer.Option(min=1, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM or hotwords, else 1.")] = None,
     alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5).")] = None,
     beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
@@ -34,7 +34,7 @@ def transcribe(
     from ctctool.cli._common import resolve_device
     from ctctool.decode import beam_search, greedy_decode
     from ctctool.hotwords import parse_hotword
-    from ctctool.io.arpa import read_arpa
+    from ctctool.io.language_model import load_language_model
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import language_model_file, load_model
 
@@ -43,7 +43,7 @@ def transcribe(
         raise CtcToolError("--alpha weighs a language model, and this run has none: pass --lm, or leave --alpha out")
     hotwords = dict(parse_hotword(spec) for spec in hotword or [])
     acoustic = load_model(model, resolve_device(device))
-    language_model = read_arpa(lm_file) if lm_file else None
+    language_model = load_language_model(lm_file) if lm_file else None
     beam_width = beam_width or (32 if language_model or hotwords else 1)
     failed = 0
     for path in audio:

@@ -130,20 +130,23 @@ def _letter_gain(ints, floats, alpha, beta, lm, hot):
 @njit(cache=True, inline="always")
 def _add_extension(node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
                    delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats, cand_pb,
-                   cand_pnb, used,
-                   heap, ranked, floor):
+                   cand_pnb, used, heap, ranked, floor, plain):
     """Add the prefix of beam entry ``k`` (``node``) extended by label ``c`` as candidate ``used``
     unless it is pruned or already in the beam. Returns the candidates used, and the ranks
-    counted in ``heap`` and the floor after it."""
+    counted in ``heap`` and the floor after it. ``plain``: no LM, hotwords or beta, so a
+    candidate needs only its parent and label (its other fields stay 0)."""
     C = row.shape[0]
     if c == blank or row[c] < token_min_log_prob or extends_to[k * C + c] >= 0:
         return used, ranked, floor
     incoming = (pb if c == node_ints[node, LABEL] else total) + row[c]  # a repeat needs a blank in between
     if incoming == -np.inf:
         return used, ranked, floor
-    _extend(node_ints[node], node_floats[node], c, delimiter, lm, hot, cand_ints[used], cand_floats[used])
+    if plain:
+        cand_ints[used, LABEL] = c
+    else:
+        _extend(node_ints[node], node_floats[node], c, delimiter, lm, hot, cand_ints[used], cand_floats[used])
+        cand_floats[used, BONUS] = _bonus(cand_ints[used], cand_floats[used], alpha, beta, off_lexicon_penalty, hot)
     cand_ints[used, PARENT] = node
-    cand_floats[used, BONUS] = _bonus(cand_ints[used], cand_floats[used], alpha, beta, off_lexicon_penalty, hot)
     rank = incoming + cand_floats[used, BONUS]
     if rank < floor:
         return used, ranked, floor
@@ -195,144 +198,155 @@ def _push_rank(heap, size, value):
     return size + 1
 
 
-@njit(cache=True)
-def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob, delimiter, lm, hot, alpha, beta,
-                       off_lexicon_penalty, use_lm):
-    """Beams after the last frame, best first.
+def _make_prefix_beam_search(plain):
+    """The search kernel; ``plain`` (a compile-time constant): for searches with no LM, hotwords
+    or beta, whose candidates need only a parent and a label (their other fields stay 0)."""
 
-    A new prefix is skipped when an upper bound on its rank is below the rank that the
-    beam's own prefixes are sure to reach (``floor``): the result is the same as without
-    this pruning.
+    @njit(cache=True)
+    def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob, delimiter, lm, hot, alpha, beta,
+                           off_lexicon_penalty, use_lm):
+        """Beams after the last frame, best first.
 
-    Args:
-        log_probs: (T, C) float32/float64 log-probs of one utterance.
-        token_min_log_prob: a label is only tried on frames where its log-prob is at
-            least this (-inf: every label on every frame, i.e. no pruning).
-        delimiter: the word delimiter's class id, or -1.
-        lm: ``NgramTables.as_tuple()``; ``use_lm`` False: ignored but for beta's word count.
-        hot: hotword trie (offsets, labels, targets, partial boost, full boost per node,
-            the largest boost).
-    Returns:
-        (parents, labels) of the trie nodes; for the final beam, in search order:
-        node ids, ln P(ending in blank), ln P(ending in a label), the LM's ln P of the
-        whole text (``</s>`` included), the number of words, of words off the lexicon,
-        and the hotword boosts.
-    """
-    T, C = log_probs.shape
-    capacity = 1024
-    node_ints = np.zeros((capacity, 7), dtype=np.int64)
-    node_floats = np.zeros((capacity, 4))
-    node_ints[0, PARENT] = -1
-    node_ints[0, LABEL] = -1
-    node_ints[0, STATE] = lm[13]
-    node_floats[0, BONUS] = _bonus(node_ints[0], node_floats[0], alpha, beta, off_lexicon_penalty, hot)
-    count = 1
-    beam_index = np.full(capacity, -1, dtype=np.int64)
-    width = beam_width * C
-    extends_to = np.full(width, -1, dtype=np.int64)  # (beam entry, label) -> the entry that prefix is
-    cand_node = np.empty(width, dtype=np.int64)
-    cand_ints = np.zeros((width, 7), dtype=np.int64)
-    cand_floats = np.zeros((width, 4))
-    cand_pb = np.empty(width)
-    cand_pnb = np.empty(width)
-    scores = np.empty(width)
-    heap = np.empty(beam_width)
-    beam_nodes = np.zeros(1, dtype=np.int64)
-    beam_pb = np.zeros(1)
-    beam_pnb = np.full(1, -np.inf)
-    for t in range(T):
-        row = log_probs[t]
-        n = beam_nodes.shape[0]
-        # slot k < n: entry k's prefix again (after a blank, or its last label repeated)
-        for k in range(n):
-            node = beam_nodes[k]
-            beam_index[node] = k
-            cand_node[k] = node
-            cand_pb[k] = _logaddexp(beam_pb[k], beam_pnb[k]) + row[blank]
-            last = node_ints[node, LABEL]
-            cand_pnb[k] = beam_pnb[k] + row[last] if last >= 0 else -np.inf
-        # a prefix in the beam that extends another one by a label: merge its path in
-        for k in range(n):
-            parent = node_ints[beam_nodes[k], PARENT]
-            if parent >= 0 and beam_index[parent] >= 0:
-                p, label = beam_index[parent], node_ints[beam_nodes[k], LABEL]
-                extends_to[p * C + label] = k
-                if label != blank and row[label] >= token_min_log_prob:
-                    source = beam_pb[p] if label == node_ints[parent, LABEL] else _logaddexp(beam_pb[p], beam_pnb[p])
-                    cand_pnb[k] = _logaddexp(cand_pnb[k], source + row[label])
-        # floor: the beam_width-th best rank among the candidates so far, a lower bound on the
-        # final one (ranks only grow); kept in a min-heap of the best beam_width ranks
-        ranked = 0
-        for k in range(n):
-            ranked = _push_rank(heap, ranked, _logaddexp(cand_pb[k], cand_pnb[k]) + node_floats[beam_nodes[k], BONUS])
-        floor = heap[0] if ranked == beam_width else -np.inf
-        order = np.argsort(-row)
-        used = n
-        for k in range(n):
-            node, pb, pnb = beam_nodes[k], beam_pb[k], beam_pnb[k]
-            total = _logaddexp(pb, pnb)
-            if total == -np.inf:
-                continue
-            bonus = node_floats[node, BONUS]
-            letter_gain = _letter_gain(node_ints[node], node_floats[node], alpha, beta, lm, hot)
-            # labels in decreasing log-prob, down to where even the best case ranks below the floor
-            for i in range(C):
-                c = order[i]
-                if row[c] < token_min_log_prob or row[c] + total + bonus + letter_gain < floor:
-                    break
-                if c != delimiter:
+        A new prefix is skipped when an upper bound on its rank is below the rank that the
+        beam's own prefixes are sure to reach (``floor``): the result is the same as without
+        this pruning.
+
+        Args:
+            log_probs: (T, C) float32/float64 log-probs of one utterance.
+            token_min_log_prob: a label is only tried on frames where its log-prob is at
+                least this (-inf: every label on every frame, i.e. no pruning).
+            delimiter: the word delimiter's class id, or -1.
+            lm: ``NgramTables.as_tuple()``; ``use_lm`` False: ignored but for beta's word count.
+            hot: hotword trie (offsets, labels, targets, partial boost, full boost per node,
+                the largest boost).
+        Returns:
+            (parents, labels) of the trie nodes; for the final beam, in search order:
+            node ids, ln P(ending in blank), ln P(ending in a label), the LM's ln P of the
+            whole text (``</s>`` included), the number of words, of words off the lexicon,
+            and the hotword boosts.
+        """
+        T, C = log_probs.shape
+        capacity = 1024
+        node_ints = np.zeros((capacity, 7), dtype=np.int64)
+        node_floats = np.zeros((capacity, 4))
+        node_ints[0, PARENT] = -1
+        node_ints[0, LABEL] = -1
+        node_ints[0, STATE] = lm[13]
+        node_floats[0, BONUS] = _bonus(node_ints[0], node_floats[0], alpha, beta, off_lexicon_penalty, hot)
+        count = 1
+        beam_index = np.full(capacity, -1, dtype=np.int64)
+        width = beam_width * C
+        extends_to = np.full(width, -1, dtype=np.int64)  # (beam entry, label) -> the entry that prefix is
+        cand_node = np.empty(width, dtype=np.int64)
+        cand_ints = np.zeros((width, 7), dtype=np.int64)
+        cand_floats = np.zeros((width, 4))
+        cand_pb = np.empty(width)
+        cand_pnb = np.empty(width)
+        scores = np.empty(width)
+        heap = np.empty(beam_width)
+        beam_nodes = np.zeros(1, dtype=np.int64)
+        beam_pb = np.zeros(1)
+        beam_pnb = np.full(1, -np.inf)
+        for t in range(T):
+            row = log_probs[t]
+            n = beam_nodes.shape[0]
+            # slot k < n: entry k's prefix again (after a blank, or its last label repeated)
+            for k in range(n):
+                node = beam_nodes[k]
+                beam_index[node] = k
+                cand_node[k] = node
+                cand_pb[k] = _logaddexp(beam_pb[k], beam_pnb[k]) + row[blank]
+                last = node_ints[node, LABEL]
+                cand_pnb[k] = beam_pnb[k] + row[last] if last >= 0 else -np.inf
+            # a prefix in the beam that extends another one by a label: merge its path in
+            for k in range(n):
+                parent = node_ints[beam_nodes[k], PARENT]
+                if parent >= 0 and beam_index[parent] >= 0:
+                    p, label = beam_index[parent], node_ints[beam_nodes[k], LABEL]
+                    extends_to[p * C + label] = k
+                    if label != blank and row[label] >= token_min_log_prob:
+                        source = beam_pb[p] if label == node_ints[parent, LABEL] else _logaddexp(beam_pb[p], beam_pnb[p])
+                        cand_pnb[k] = _logaddexp(cand_pnb[k], source + row[label])
+            # floor: the beam_width-th best rank among the candidates so far, a lower bound on the
+            # final one (ranks only grow); kept in a min-heap of the best beam_width ranks
+            ranked = 0
+            for k in range(n):
+                ranked = _push_rank(heap, ranked, _logaddexp(cand_pb[k], cand_pnb[k]) + node_floats[beam_nodes[k], BONUS])
+            floor = heap[0] if ranked == beam_width else -np.inf
+            order = np.argsort(-row)
+            used = n
+            for k in range(n):
+                node, pb, pnb = beam_nodes[k], beam_pb[k], beam_pnb[k]
+                total = _logaddexp(pb, pnb)
+                if total == -np.inf:
+                    continue
+                bonus = node_floats[node, BONUS]
+                letter_gain = _letter_gain(node_ints[node], node_floats[node], alpha, beta, lm, hot)
+                # labels in decreasing log-prob, down to where even the best case ranks below the floor
+                for i in range(C):
+                    c = order[i]
+                    if row[c] < token_min_log_prob or row[c] + total + bonus + letter_gain < floor:
+                        break
+                    if c != delimiter:
+                        used, ranked, floor = _add_extension(
+                            node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
+                            delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
+                            cand_pb, cand_pnb, used, heap, ranked, floor, plain)
+                if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
+                        node_ints[node], node_floats[node], alpha, hot) >= floor:
                     used, ranked, floor = _add_extension(
-                        node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
+                        node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob, extends_to,
                         delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
-                        cand_pb, cand_pnb, used, heap, ranked, floor)
-            if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
-                    node_ints[node], node_floats[node], alpha, hot) >= floor:
-                used, ranked, floor = _add_extension(
-                    node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob, extends_to,
-                    delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
-                    cand_pb, cand_pnb, used, heap, ranked, floor)
-        for k in range(n):
-            parent = node_ints[beam_nodes[k], PARENT]
-            if parent >= 0 and beam_index[parent] >= 0:
-                extends_to[beam_index[parent] * C + node_ints[beam_nodes[k], LABEL]] = -1
-        for k in range(n):
-            beam_index[beam_nodes[k]] = -1
-        for i in range(used):
-            bonus = node_floats[cand_node[i], BONUS] if cand_node[i] >= 0 else cand_floats[i, BONUS]
-            scores[i] = _logaddexp(cand_pb[i], cand_pnb[i]) + bonus
-        keep = _best(scores, used, beam_width, floor)
-        beam_nodes = np.empty(keep.shape[0], dtype=np.int64)
-        beam_pb = cand_pb[keep]
-        beam_pnb = cand_pnb[keep]
-        for j in range(keep.shape[0]):
-            i = keep[j]
-            node = cand_node[i]
-            if node < 0:
-                if count == capacity:
-                    capacity *= 2
-                    node_ints = _grown(node_ints, capacity, 0)
-                    node_floats = _grown(node_floats, capacity, 0.0)
-                    beam_index = _grown(beam_index.reshape(-1, 1), capacity, -1).ravel()
-                node, count = count, count + 1
-                node_ints[node] = cand_ints[i]
-                node_floats[node] = cand_floats[i]
-            beam_nodes[j] = node
-    n = beam_nodes.shape[0]
-    lm_log_prob = np.zeros(n)
-    words = np.zeros(n, dtype=np.int64)
-    off_lexicon = np.zeros(n, dtype=np.int64)
-    hot_boost = np.zeros(n)
-    for j in range(n):
-        ints = node_ints[beam_nodes[j]].copy()
-        floats = node_floats[beam_nodes[j]].copy()
-        if ints[LEXICON] != 0:
-            _end_word(ints, floats, delimiter, lm, hot, True)
-        if use_lm and lm[14] >= 0:
-            floats[DONE] += score_word(lm, ints[STATE], lm[14])[0]
-        lm_log_prob[j], words[j], hot_boost[j] = floats[DONE], ints[WORDS], floats[BANK]
-        off_lexicon[j] = ints[OFF_LEXICON]
-    return (node_ints[:count, PARENT].copy(), node_ints[:count, LABEL].copy(), beam_nodes, beam_pb, beam_pnb,
-            lm_log_prob, words, off_lexicon, hot_boost)
+                        cand_pb, cand_pnb, used, heap, ranked, floor, plain)
+            for k in range(n):
+                parent = node_ints[beam_nodes[k], PARENT]
+                if parent >= 0 and beam_index[parent] >= 0:
+                    extends_to[beam_index[parent] * C + node_ints[beam_nodes[k], LABEL]] = -1
+            for k in range(n):
+                beam_index[beam_nodes[k]] = -1
+            for i in range(used):
+                bonus = node_floats[cand_node[i], BONUS] if cand_node[i] >= 0 else cand_floats[i, BONUS]
+                scores[i] = _logaddexp(cand_pb[i], cand_pnb[i]) + bonus
+            keep = _best(scores, used, beam_width, floor)
+            beam_nodes = np.empty(keep.shape[0], dtype=np.int64)
+            beam_pb = cand_pb[keep]
+            beam_pnb = cand_pnb[keep]
+            for j in range(keep.shape[0]):
+                i = keep[j]
+                node = cand_node[i]
+                if node < 0:
+                    if count == capacity:
+                        capacity *= 2
+                        node_ints = _grown(node_ints, capacity, 0)
+                        node_floats = _grown(node_floats, capacity, 0.0)
+                        beam_index = _grown(beam_index.reshape(-1, 1), capacity, -1).ravel()
+                    node, count = count, count + 1
+                    node_ints[node] = cand_ints[i]
+                    node_floats[node] = cand_floats[i]
+                beam_nodes[j] = node
+        n = beam_nodes.shape[0]
+        lm_log_prob = np.zeros(n)
+        words = np.zeros(n, dtype=np.int64)
+        off_lexicon = np.zeros(n, dtype=np.int64)
+        hot_boost = np.zeros(n)
+        for j in range(n):
+            ints = node_ints[beam_nodes[j]].copy()
+            floats = node_floats[beam_nodes[j]].copy()
+            if ints[LEXICON] != 0:
+                _end_word(ints, floats, delimiter, lm, hot, True)
+            if use_lm and lm[14] >= 0:
+                floats[DONE] += score_word(lm, ints[STATE], lm[14])[0]
+            lm_log_prob[j], words[j], hot_boost[j] = floats[DONE], ints[WORDS], floats[BANK]
+            off_lexicon[j] = ints[OFF_LEXICON]
+        return (node_ints[:count, PARENT].copy(), node_ints[:count, LABEL].copy(), beam_nodes, beam_pb, beam_pnb,
+                lm_log_prob, words, off_lexicon, hot_boost)
+
+    return prefix_beam_search
+
+
+prefix_beam_search = _make_prefix_beam_search(False)
+#: ``prefix_beam_search`` compiled for searches with no LM, hotwords or beta (the same result, faster).
+plain_prefix_beam_search = _make_prefix_beam_search(True)
 
 
 @njit(cache=True)
@@ -340,3 +354,18 @@ def _grown(rows, capacity, fill):
     bigger = np.full((capacity, rows.shape[1]), fill, dtype=rows.dtype)
     bigger[: rows.shape[0]] = rows
     return bigger
+
+
+@njit(cache=True)
+def labels_of(node, parents, labels):
+    """The labels of trie node ``node``, root first, from ``prefix_beam_search``'s (parents, labels)."""
+    depth, walk = 0, node
+    while walk > 0:
+        depth += 1
+        walk = parents[walk]
+    out = np.empty(depth, dtype=np.int64)
+    while node > 0:
+        depth -= 1
+        out[depth] = labels[node]
+        node = parents[node]
+    return out

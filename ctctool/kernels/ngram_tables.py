@@ -7,15 +7,21 @@ state is the id of the longest listed suffix of the words so far, at most
 
 A context that no listed n-gram spells out (``a b`` when only ``a b c`` is listed)
 is added as a *virtual* n-gram: usable as a state, never as a probability.
+
+A KenLM model keeps its n-grams to itself: its tables hold only the lexicon, and the
+kernel asks a Python scorer (``ctctool.lm_kenlm.KenlmStates``) for each (state, word)
+it has not seen, through a direct-mapped cache of the answers.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 from ctctool.kernels.trie import build_trie
 from ctctool.lm import BOS, EOS, UNK, NgramModel
@@ -48,13 +54,19 @@ class NgramTables:
     unknown_log_prob: float  # ln P of a word that is not listed when there is no "<unk>"
     off_lexicon_log_prob: float  # partial-word score once a prefix spells no listed word
     spelled_words: int  # listed words the vocabulary can spell
+    scorer: int = -1  # key of the external scorer in ``_SCORERS``, or -1: the tables above score
+    cache_keys: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # (K,) int64
+    cache_log_prob: np.ndarray = field(default_factory=lambda: np.zeros(1))  # (K,) the scorer's answers
+    cache_next: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # (K,)
+    external: object = field(default=None, repr=False, compare=False)  # keeps the scorer alive
 
     def as_tuple(self) -> tuple:
         """The arrays and numbers in the order the numba kernels unpack them."""
         return (self.hash_keys, self.hash_ids, self.num_words, self.log_prob, self.log_backoff, self.suffix,
                 self.next_state, self.listed, self.lexicon_offsets, self.lexicon_labels, self.lexicon_targets,
                 self.lexicon_word, self.lexicon_lookahead, self.start_state, self.end_word, self.unknown_word,
-                self.unknown_log_prob, self.off_lexicon_log_prob)
+                self.unknown_log_prob, self.off_lexicon_log_prob, self.scorer, self.cache_keys, self.cache_log_prob,
+                self.cache_next)
 
 
 def compile_ngram_model(model: NgramModel, vocab: Vocabulary) -> NgramTables:
@@ -84,7 +96,7 @@ def compile_ngram_model(model: NgramModel, vocab: Vocabulary) -> NgramTables:
         next_state[i] = i if len(g) < model.order else suffix[i]
         keys[i - 1] = gram_id.get(g[:-1], 0) * len(words) + word_id[g[-1]]
     hash_keys, hash_ids = _hash_table(keys, np.arange(1, count, dtype=np.int64))
-    lexicon = _lexicon(model, words, vocab)
+    lexicon = _lexicon(lambda word: model.ngrams[(word,)][0], words, vocab)
     unknown_ln = model.unknown_log10 * LN10
     unknown_word = word_id.get(UNK, -1)
     return NgramTables(
@@ -106,7 +118,7 @@ def _spellings(word: str, vocab: Vocabulary) -> list[int] | None:
     return None
 
 
-def _lexicon(model: NgramModel, words: list[str], vocab: Vocabulary):
+def _lexicon(unigram_log10: Callable[[str], float], words: list[str], vocab: Vocabulary):
     spelled, word_ids = [], []
     for i, word in enumerate(words):
         labels = None if word in (BOS, EOS, UNK) else _spellings(word, vocab)
@@ -119,12 +131,58 @@ def _lexicon(model: NgramModel, words: list[str], vocab: Vocabulary):
     for end, i in zip(ends, word_ids):
         if word_at[end] < 0:  # two spellings of one label sequence: the first (sorted) word wins
             word_at[end] = i
-        lookahead[end] = max(lookahead[end], model.ngrams[(words[i],)][0] * LN10)
+        lookahead[end] = max(lookahead[end], unigram_log10(words[i]) * LN10)
     for node in range(trie.size - 1, -1, -1):  # children have larger ids than their parents
         kids = trie.targets[trie.offsets[node] : trie.offsets[node + 1]]
         if len(kids):
             lookahead[node] = max(lookahead[node], lookahead[kids].max())
     return trie.offsets, trie.child_labels, trie.targets, word_at, lookahead, len(word_ids)
+
+
+#: Slots of the cache of an external scorer's answers (a power of two).
+EXTERNAL_CACHE_SLOTS = 1 << 16
+_SCORERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def compile_kenlm_model(model, vocab: Vocabulary, cache_slots: int = EXTERNAL_CACHE_SLOTS) -> NgramTables:
+    """The lexicon of a ``ctctool.lm_kenlm.KenlmModel`` spelled with ``vocab``; scores come from KenLM."""
+    from ctctool.lm_kenlm import KenlmStates
+
+    words = sorted(set(model.words))
+    states = KenlmStates(model, words)
+    key = id(states)
+    _SCORERS[key] = states
+    word_id = {w: i for i, w in enumerate(words)}
+    lexicon = _lexicon(model.unigram_log10, words, vocab)
+    unknown_ln = model.unigram_log10(UNK) * LN10
+    empty_keys, empty_ids = _hash_table(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    return NgramTables(
+        empty_keys, empty_ids, len(words), np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool), *lexicon[:5], start_state=0,
+        end_word=word_id.get(EOS, -1), unknown_word=word_id.get(UNK, -1), unknown_log_prob=unknown_ln,
+        off_lexicon_log_prob=unknown_ln, spelled_words=lexicon[5], scorer=key,
+        cache_keys=np.full(cache_slots, -1, dtype=np.int64), cache_log_prob=np.zeros(cache_slots),
+        cache_next=np.zeros(cache_slots, dtype=np.int64), external=states,
+    )
+
+
+def _ask_scorer(scorer, state, word):
+    return _SCORERS[scorer](state, word)
+
+
+@njit(cache=True)
+def _external_score(lm, state, word):
+    """(ln P(word | state), next state) from the external scorer, through the cache."""
+    scorer, keys, log_probs, nexts = lm[18], lm[19], lm[20], lm[21]
+    key = state * (lm[2] + 1) + word + 1
+    mixed = np.uint64(key) * _GOLDEN
+    slot = np.int64(mixed ^ (mixed >> np.uint64(29))) & (keys.shape[0] - 1)
+    if keys[slot] == key:
+        return log_probs[slot], nexts[slot]
+    with objmode(score="float64", after="int64"):
+        score, after = _ask_scorer(scorer, state, word)
+    keys[slot], log_probs[slot], nexts[slot] = key, score, after
+    return score, after
 
 
 def _hash_table(keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +221,8 @@ def ngram_id(table_keys, table_ids, key):
 @njit(cache=True)
 def score_word(lm, state, word):
     """(ln P(word | state), the next state) by back-off; ``word`` -1: a word the model does not list."""
+    if lm[18] >= 0:
+        return _external_score(lm, state, word)
     table_keys, table_ids, num_words, log_prob, log_backoff, suffix, next_state, listed = lm[:8]
     unknown_word, unknown_log_prob = lm[15], lm[16]
     if word < 0:
