@@ -124,7 +124,8 @@ class BoundaryCorrection:
         """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are).
 
         Where a shifted end would pass the next shifted start, both meet halfway
-        between the original end and start.
+        between the two, so that a boundary between touching words moves by the mean of the
+        two shifts.
         """
         if self.start == 0.0 and self.end == 0.0:
             return spans
@@ -133,7 +134,7 @@ class BoundaryCorrection:
         ends = {i: spans[i].end + self.end for i in aligned}
         for i, j in zip(aligned, aligned[1:]):
             if ends[i] > starts[j]:
-                ends[i] = starts[j] = (spans[i].end + spans[j].start) / 2
+                ends[i] = starts[j] = (ends[i] + starts[j]) / 2
         out = list(spans)
         for i in aligned:
             if ends[i] > starts[i]:

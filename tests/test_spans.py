@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from ctctool.spans import Span, TokenSpan, merge_spans, token_spans
+from ctctool.spans import BoundaryCorrection, Span, TimedSpan, TokenSpan, merge_spans, token_spans
 
 
 def _spans(states, posteriors, tokens):
@@ -26,3 +26,26 @@ def test_merge_weights_scores_by_frames_and_flags():
     assert merged[0] == Span("ab", 0, 4, pytest.approx((0.9 + 3 * 0.5) / 4), False)
     assert merged[1] == Span("—", 4, 4, None, False)
     assert merged[2] == Span("c", 6, 8, pytest.approx(0.2), True)
+
+
+def _bounds(spans):
+    return [(s.text, round(s.start, 9), round(s.end, 9)) for s in spans]
+
+
+def test_boundary_correction_shifts_apart_words_and_meets_touching_ones_between_the_shifted_edges():
+    # starts move 36 ms earlier, ends 8 ms earlier (a model whose start spikes come late)
+    correction = BoundaryCorrection(start=-0.036, end=-0.008)
+    words = (TimedSpan("a", 0.02, 0.50, 1.0), TimedSpan("b", 0.50, 0.90, 1.0), TimedSpan("c", 1.40, 1.80, 1.0),
+             TimedSpan("d", 1.80, 1.80, None), TimedSpan("e", 1.82, 2.00, 1.0))
+    assert _bounds(correction.apply(words)) == [
+        ("a", 0.0, 0.478),  # start clamped at 0; "a" touches "b": 0.492 and 0.464 meet at their middle
+        ("b", 0.478, 0.892),  # the gap to "c" is wider than the shifts: both edges move by their own shift
+        ("c", 1.364, 1.788),  # "c" ends at 1.792 after the shift, past "e"'s 1.784: they meet at 1.788
+        ("d", 1.8, 1.8),  # not aligned: left as it is, and skipped as a neighbour
+        ("e", 1.788, 1.992),
+    ]
+
+
+def test_boundary_correction_of_zero_is_the_identity():
+    words = (TimedSpan("a", 0.1, 0.2, 0.5),)
+    assert BoundaryCorrection().apply(words) == words
