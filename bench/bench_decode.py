@@ -13,7 +13,9 @@ the ``kenlm`` extra installed, the same n-grams are also decoded from a KenLM bi
 Cases:
   * speed: one utterance of T=5000 frames, beams 10 and 100, no LM; beam 10 with the LM;
   * held-out accuracy: 40 utterances of T=1000, WER and CER for greedy, beam 10, beam 10 + LM;
-  * greedy on a batch of 32 x 1000 frames (torch tensors, CPU).
+  * greedy on a batch of 32 x 1000 frames (torch tensors, CPU);
+  * with a GPU: the torch beam-search kernel on that batch on CUDA (beams 10 and 100) against
+    the numba kernel on the CPU, same hypotheses.
 
 The peers run in their own venv (../shared/bench/README.md) through bench/peer_decode_runner.py:
   PEERS_VENV=/path/to/venv python bench/bench_decode.py
@@ -190,6 +192,22 @@ def main() -> None:
     batch = torch.from_numpy(np.stack([emissions(rng, grammar.text(250), 1000) for _ in range(32)]))
     rows["ctctool/greedy"]["batch32x1000_ms"] = 1e3 * median_time(lambda: greedy_decode(batch), reps=20)
     emit({"bench": "decode", "decoder": "ctctool/greedy", **rows["ctctool/greedy"]})
+
+    if torch.cuda.is_available():
+        on_gpu = batch.cuda()
+        for bw in (10, 100):
+            def gpu(bw=bw):
+                beam_search(on_gpu, beam_width=bw, kernel="torch")  # returns host values: synchronised
+
+            rows[f"ctctool/torch-cuda/bw{bw}"] = {"batch32x1000_ms": 1e3 * median_time(gpu)}
+            rows[f"ctctool/numba-cpu/bw{bw}"] = {
+                "batch32x1000_ms": 1e3 * median_time(lambda: beam_search(batch, beam_width=bw, kernel="numba"))}
+            same = [h.labels for r in beam_search(on_gpu, beam_width=bw, kernel="torch") for h in r] == [
+                h.labels for r in beam_search(batch, beam_width=bw, kernel="numba") for h in r]
+            emit({"bench": "decode", "decoder": f"torch-cuda vs numba-cpu bw{bw}", "same_texts": same,
+                  **rows[f"ctctool/torch-cuda/bw{bw}"]})
+    else:
+        emit({"bench": "decode", "torch_cuda_kernel": "skipped: no GPU"})
 
     for record in run_peers(data, arpa, unigrams, binary):
         row = rows.setdefault(record["decoder"], {})

@@ -56,7 +56,8 @@ def prefix_beam_search_torch(
         # entry k is entry j's prefix + last[k]: merge that extension into k
         match = (parent[:, None, :] == node[:, :, None]) & (node[:, :, None] >= 0)  # (B, j, k)
         merged = match.any(1)
-        index = match.to(torch.int8).argmax(1) * C + last.clamp(min=0)  # (B, K) into extension
+        source_of = (match.long() * slots[None, :, None]).sum(1)  # (B, K): the one j that matches k, if any
+        index = source_of * C + last.clamp(min=0)  # (B, K) into extension
         stay_pnb = torch.where(merged, torch.logaddexp(stay_pnb, extension.gather(1, index)), stay_pnb)
         extension = _drop(extension, index, merged)
         candidates = torch.cat([torch.logaddexp(stay_pb, stay_pnb), extension], 1)  # (B, K + K C)
