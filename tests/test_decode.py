@@ -60,6 +60,18 @@ def test_torch_kernel_equals_numba_kernel_with_pruning(seed):
         assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-9)
 
 
+@pytest.mark.parametrize("beam_width", [3, 6, 12, 40])
+def test_torch_kernel_equals_numba_kernel_when_the_beam_has_empty_slots(beam_width):
+    # peaked frames and hard token pruning leave fewer live prefixes than slots; an empty slot must
+    # never take part in a merge
+    for seed in range(60):
+        lp = (torch.randn(2, 7, 4, generator=torch.Generator().manual_seed(seed)) * 4).log_softmax(-1)
+        options = dict(beam_width=beam_width, nbest=3, token_min_log_prob=-2.0)
+        for ours, theirs in zip(beam_search(lp, kernel="torch", **options), beam_search(lp, kernel="numba", **options)):
+            assert [h.labels for h in ours] == [h.labels for h in theirs], seed
+            assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], abs=1e-9)
+
+
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_nbest_texts_are_distinct_and_sorted(kernel):
     lp = torch.randn(40, 6, generator=torch.Generator().manual_seed(3)).log_softmax(-1)

@@ -54,7 +54,8 @@ def prefix_beam_search_torch(
         allowed = (row >= token_min_log_prob) & not_blank
         extension = torch.where(allowed[:, None, :], extension, minus_inf).reshape(B, K * C)
         # entry k is entry j's prefix + last[k]: merge that extension into k
-        match = (parent[:, None, :] == node[:, :, None]) & (node[:, :, None] >= 0)  # (B, j, k)
+        live = node >= 0
+        match = (parent[:, None, :] == node[:, :, None]) & live[:, :, None] & live[:, None, :]  # (B, j, k)
         merged = match.any(1)
         source_of = (match.long() * slots[None, :, None]).sum(1)  # (B, K): the one j that matches k, if any
         index = source_of * C + last.clamp(min=0)  # (B, K) into extension
@@ -69,7 +70,7 @@ def prefix_beam_search_torch(
         next_pb = torch.where(is_new, minus_inf, stay_pb.gather(1, source))
         next_pnb = torch.where(is_new, best, stay_pnb.gather(1, source))
         next_last = torch.where(is_new, label, last.gather(1, source))
-        next_parent = torch.where(is_new, node.gather(1, source), parent.gather(1, source))
+        next_parent = torch.where(is_new, torch.where(created, node.gather(1, source), -2), parent.gather(1, source))
         next_node = torch.where(created, t * K + slots + 1, torch.where(is_new, -1, node.gather(1, source)))
         active = (t < lengths)[:, None]
         new_parent[t] = torch.where(active & created, next_parent, -1)
