@@ -45,62 +45,66 @@ def _logaddexp(a, b):
 
 
 @njit(cache=True, inline="always")
-def _bonus(ints, floats, alpha, beta, off_lexicon_penalty, hot):
-    """The LM and hotword terms of a prefix's rank."""
-    bonus = beta * ints[WORDS] + off_lexicon_penalty * ints[OFF_LEXICON] + floats[BANK]
+def _bonus(ints, floats, r, alpha, beta, off_lexicon_penalty, hot):
+    """The LM and hotword terms of the rank of the prefix in row ``r``."""
+    bonus = beta * ints[r, WORDS] + off_lexicon_penalty * ints[r, OFF_LEXICON] + floats[r, BANK]
     if alpha != 0.0:
-        bonus += alpha * (floats[DONE] + floats[PARTIAL])
-    if ints[HOTWORD] > 0:
-        bonus += hot[3][ints[HOTWORD]]
+        bonus += alpha * (floats[r, DONE] + floats[r, PARTIAL])
+    if ints[r, HOTWORD] > 0:
+        bonus += hot[3][ints[r, HOTWORD]]
     return bonus
 
 
 @njit(cache=True)
-def _end_word(ints, floats, delimiter, lm, hot, final):
-    """Score the partial word with the LM and bank a completed hotword (in place)."""
-    lexicon = ints[LEXICON]
+def _end_word(ints, floats, r, delimiter, lm, hot, final):
+    """Score the partial word of row ``r`` with the LM and bank a completed hotword (in place)."""
+    lexicon = ints[r, LEXICON]
     word = lm[11][lexicon] if lexicon > 0 else -1
     if lexicon > 0 and word < 0:  # a prefix of listed words, but not one itself
-        ints[OFF_LEXICON] += 1
-    score, state = score_word(lm, ints[STATE], word)
-    floats[DONE] += score
-    floats[PARTIAL] = 0.0
-    ints[STATE] = state
-    ints[LEXICON] = 0
-    match = ints[HOTWORD]
+        ints[r, OFF_LEXICON] += 1
+    score, state = score_word(lm, ints[r, STATE], word)
+    floats[r, DONE] += score
+    floats[r, PARTIAL] = 0.0
+    ints[r, STATE] = state
+    ints[r, LEXICON] = 0
+    match = ints[r, HOTWORD]
     if match > 0 and hot[4][match] > 0.0:
-        floats[BANK] += hot[4][match]
+        floats[r, BANK] += hot[4][match]
         match = 0
     elif match > 0 and not final:  # inside a phrase: the delimiter may continue it
         match = max(trie_child(hot[0], hot[1], hot[2], match, delimiter), 0)
     else:
         match = 0
-    ints[HOTWORD] = match
+    ints[r, HOTWORD] = match
 
 
 @njit(cache=True, inline="always")
-def _extend(src_ints, src_floats, label, delimiter, lm, hot, ints, floats):
-    """The fields of the prefix ``src + label`` into ``ints`` and ``floats``."""
-    ints[:] = src_ints
-    floats[:] = src_floats
-    ints[LABEL] = label
-    lexicon = src_ints[LEXICON]
+def _extend(src_ints, src_floats, s, label, delimiter, lm, hot, ints, floats, r):
+    """The fields of the prefix ``src + label`` (``src``: row ``s``) into row ``r`` of ``ints`` and ``floats``.
+
+    Rows are passed by index, never as views, so that no reference counting happens per call."""
+    for j in range(ints.shape[1]):
+        ints[r, j] = src_ints[s, j]
+    for j in range(floats.shape[1]):
+        floats[r, j] = src_floats[s, j]
+    ints[r, LABEL] = label
+    lexicon = src_ints[s, LEXICON]
     if label == delimiter:
         if lexicon != 0:
-            _end_word(ints, floats, delimiter, lm, hot, False)
+            _end_word(ints, floats, r, delimiter, lm, hot, False)
         return
     if lexicon == 0:
-        ints[WORDS] += 1
+        ints[r, WORDS] += 1
     if lexicon >= 0:
         lexicon = trie_child(lm[8], lm[9], lm[10], lexicon, label)
         if lexicon < 0:
-            ints[OFF_LEXICON] += 1
-    ints[LEXICON] = lexicon
-    floats[PARTIAL] = lm[12][lexicon] if lexicon > 0 else lm[17]
-    match = src_ints[HOTWORD]
+            ints[r, OFF_LEXICON] += 1
+    ints[r, LEXICON] = lexicon
+    floats[r, PARTIAL] = lm[12][lexicon] if lexicon > 0 else lm[17]
+    match = src_ints[s, HOTWORD]
     if match >= 0:
         match = trie_child(hot[0], hot[1], hot[2], match, label)
-    ints[HOTWORD] = match
+    ints[r, HOTWORD] = match
 
 
 @njit(cache=True)
@@ -114,16 +118,16 @@ def _best(scores, count, width, floor):
 
 
 @njit(cache=True, inline="always")
-def _letter_gain(ints, floats, alpha, beta, lm, hot):
-    """An upper bound on how much a letter can raise a prefix's LM and hotword terms."""
+def _letter_gain(ints, floats, r, alpha, beta, lm, hot):
+    """An upper bound on how much a letter can raise the LM and hotword terms of the prefix in row ``r``."""
     gain = 0.0
-    lexicon = ints[LEXICON]
+    lexicon = ints[r, LEXICON]
     if lexicon == 0:
         gain += beta
     if alpha != 0.0 and lexicon >= 0:
-        gain += alpha * (max(lm[12][lexicon], lm[17]) - floats[PARTIAL])
+        gain += alpha * (max(lm[12][lexicon], lm[17]) - floats[r, PARTIAL])
     if hot[4].shape[0] > 1:
-        gain += hot[5] - (hot[3][ints[HOTWORD]] if ints[HOTWORD] > 0 else 0.0)
+        gain += hot[5] - (hot[3][ints[r, HOTWORD]] if ints[r, HOTWORD] > 0 else 0.0)
     return gain
 
 
@@ -144,8 +148,8 @@ def _add_extension(node_ints, node_floats, node, k, c, pb, total, row, blank, to
     if plain:
         cand_ints[used, LABEL] = c
     else:
-        _extend(node_ints[node], node_floats[node], c, delimiter, lm, hot, cand_ints[used], cand_floats[used])
-        cand_floats[used, BONUS] = _bonus(cand_ints[used], cand_floats[used], alpha, beta, off_lexicon_penalty, hot)
+        _extend(node_ints, node_floats, node, c, delimiter, lm, hot, cand_ints, cand_floats, used)
+        cand_floats[used, BONUS] = _bonus(cand_ints, cand_floats, used, alpha, beta, off_lexicon_penalty, hot)
     cand_ints[used, PARENT] = node
     rank = incoming + cand_floats[used, BONUS]
     if rank < floor:
@@ -171,14 +175,14 @@ def _sift_down(heap, size, i):
 
 
 @njit(cache=True, inline="always")
-def _delimiter_gain(ints, floats, alpha, hot):
-    """An upper bound on how much a word delimiter can raise a prefix's LM and hotword terms:
-    the LM score of the word it ends is at most 0, and at most every boost is banked."""
+def _delimiter_gain(ints, floats, r, alpha, hot):
+    """An upper bound on how much a word delimiter can raise the LM and hotword terms of the prefix
+    in row ``r``: the LM score of the word it ends is at most 0, and at most every boost is banked."""
     gain = 0.0
-    if ints[LEXICON] != 0:
-        gain -= alpha * floats[PARTIAL]
+    if ints[r, LEXICON] != 0:
+        gain -= alpha * floats[r, PARTIAL]
     if hot[4].shape[0] > 1:
-        gain += hot[5] - (hot[3][ints[HOTWORD]] if ints[HOTWORD] > 0 else 0.0)
+        gain += hot[5] - (hot[3][ints[r, HOTWORD]] if ints[r, HOTWORD] > 0 else 0.0)
     return gain
 
 
@@ -232,7 +236,7 @@ def _make_prefix_beam_search(plain):
         node_ints[0, PARENT] = -1
         node_ints[0, LABEL] = -1
         node_ints[0, STATE] = lm[13]
-        node_floats[0, BONUS] = _bonus(node_ints[0], node_floats[0], alpha, beta, off_lexicon_penalty, hot)
+        node_floats[0, BONUS] = _bonus(node_ints, node_floats, 0, alpha, beta, off_lexicon_penalty, hot)
         count = 1
         beam_index = np.full(capacity, -1, dtype=np.int64)
         width = beam_width * C
@@ -281,7 +285,7 @@ def _make_prefix_beam_search(plain):
                 if total == -np.inf:
                     continue
                 bonus = node_floats[node, BONUS]
-                letter_gain = _letter_gain(node_ints[node], node_floats[node], alpha, beta, lm, hot)
+                letter_gain = _letter_gain(node_ints, node_floats, node, alpha, beta, lm, hot)
                 # labels in decreasing log-prob, down to where even the best case ranks below the floor
                 for i in range(C):
                     c = order[i]
@@ -293,7 +297,7 @@ def _make_prefix_beam_search(plain):
                             delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
                             cand_pb, cand_pnb, used, heap, ranked, floor, plain)
                 if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
-                        node_ints[node], node_floats[node], alpha, hot) >= floor:
+                        node_ints, node_floats, node, alpha, hot) >= floor:
                     used, ranked, floor = _add_extension(
                         node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob, extends_to,
                         delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
@@ -321,8 +325,10 @@ def _make_prefix_beam_search(plain):
                         node_floats = _grown(node_floats, capacity, 0.0)
                         beam_index = _grown(beam_index.reshape(-1, 1), capacity, -1).ravel()
                     node, count = count, count + 1
-                    node_ints[node] = cand_ints[i]
-                    node_floats[node] = cand_floats[i]
+                    for f in range(node_ints.shape[1]):
+                        node_ints[node, f] = cand_ints[i, f]
+                    for f in range(node_floats.shape[1]):
+                        node_floats[node, f] = cand_floats[i, f]
                 beam_nodes[j] = node
         n = beam_nodes.shape[0]
         lm_log_prob = np.zeros(n)
@@ -330,14 +336,14 @@ def _make_prefix_beam_search(plain):
         off_lexicon = np.zeros(n, dtype=np.int64)
         hot_boost = np.zeros(n)
         for j in range(n):
-            ints = node_ints[beam_nodes[j]].copy()
-            floats = node_floats[beam_nodes[j]].copy()
-            if ints[LEXICON] != 0:
-                _end_word(ints, floats, delimiter, lm, hot, True)
+            ints = node_ints[beam_nodes[j] : beam_nodes[j] + 1].copy()
+            floats = node_floats[beam_nodes[j] : beam_nodes[j] + 1].copy()
+            if ints[0, LEXICON] != 0:
+                _end_word(ints, floats, 0, delimiter, lm, hot, True)
             if use_lm and lm[14] >= 0:
-                floats[DONE] += score_word(lm, ints[STATE], lm[14])[0]
-            lm_log_prob[j], words[j], hot_boost[j] = floats[DONE], ints[WORDS], floats[BANK]
-            off_lexicon[j] = ints[OFF_LEXICON]
+                floats[0, DONE] += score_word(lm, ints[0, STATE], lm[14])[0]
+            lm_log_prob[j], words[j], hot_boost[j] = floats[0, DONE], ints[0, WORDS], floats[0, BANK]
+            off_lexicon[j] = ints[0, OFF_LEXICON]
         return (node_ints[:count, PARENT].copy(), node_ints[:count, LABEL].copy(), beam_nodes, beam_pb, beam_pnb,
                 lm_log_prob, words, off_lexicon, hot_boost)
 

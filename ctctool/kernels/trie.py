@@ -64,7 +64,7 @@ def parents_of(trie: LabelTrie) -> np.ndarray:
     return parents
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trie_child(offsets, child_labels, targets, node, label):
     """The child of ``node`` reached by ``label``, or -1."""
     for i in range(offsets[node], offsets[node + 1]):
