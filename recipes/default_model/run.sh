@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the default English model (ctctool/models/default_en.pt) from scratch on a CPU.
-# Needs: apt-get install espeak-ng; pip install -e ".[plot]". Takes about 2.5 hours on 2 cores.
+# Needs: apt-get install espeak-ng flite festival festvox-kdlpc16k; pip install -e ".[plot]".
+# Takes about 2.5 hours on 2 cores.
 # Voices: every espeak-ng English accent; training uses 12 variants, the dev set (calibration)
 # variant m5 and the evaluation set variant f4, so both are voices the model never heard.
 set -euo pipefail
@@ -16,6 +17,9 @@ python tools/make_speech_set.py "$WORK/dev" --num 200 --seed 201 --prefix dev_ $
   --rate 120:260 --pitch 30:70 --pitch-range 30:70 --pad 0.1:0.3 --snr 15:30 --noise-prob 0.3
 python tools/make_speech_set.py "$WORK/eval" --num 300 --seed 301 --prefix ev_ $COMMON --variants f4 \
   --rate 120:260 --pitch 30:70 --pitch-range 30:70 --pad 0.1:0.3 --snr 15:30 --noise-prob 0.3
+# other synthesisers (flite, festival), only to report how far the model carries over to them
+python tools/make_other_tts_set.py "$WORK/tts_eval" --num 200 --seed 701 --prefix ttsev_ \
+  --voices flite:rms,festival:ked_diphone --snr 15:30 --noise-prob 0.3
 # 4 epochs with one cosine schedule, then two warm restarts: resume with --epochs 8, then --epochs 14
 # (each resume stretches the cosine to the new end, so the learning rate jumps back up part-way).
 # (The shipped model took one detour: its first run was stopped after 301 batches of a 7-epoch
@@ -25,4 +29,5 @@ ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 8 --preset small --fea
 ctctool train "$WORK/train" --out "$WORK/run.pt" --epochs 14 --preset small --features logmel --threads 2 --seed 1 --resume
 python recipes/default_model/finish.py "$WORK/run.pt" "$WORK/dev" ctctool/models/default_en.pt
 ctctool lm --metadata "$WORK/train/metadata.csv" --order 3 -o ctctool/models/default_en.arpa.gz
-python recipes/default_model/report.py ctctool/models/default_en.pt ctctool/models/default_en.arpa.gz "$WORK/eval" docs
+python recipes/default_model/report.py ctctool/models/default_en.pt ctctool/models/default_en.arpa.gz "$WORK/eval" docs \
+  "$WORK/tts_eval"
