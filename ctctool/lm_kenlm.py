@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ctctool.lm import BOS, EOS, UNK
+from ctctool.lm import BOS, UNK
 
 LN10 = math.log(10.0)
 
@@ -93,6 +93,3 @@ class KenlmStates:
 
     def __len__(self) -> int:
         return len(self._states)
-
-
-__all__ = ["KenlmModel", "KenlmStates", "BOS", "EOS", "UNK"]
