@@ -138,27 +138,26 @@ def beam_search(
 
         beams = prefix_beam_search_torch(log_probs.detach(), torch.tensor(lengths, device=log_probs.device), blank,
                                          width, float(token_min_log_prob))
-        return [_distinct_texts(sorted(
-            (Hypothesis(labels, acoustic, acoustic) for labels, acoustic in
-             ((labels, _logaddexp(pb, pnb)) for labels, pb, pnb in beam)), key=lambda h: -h.score), vocab, nbest)
-            for beam in beams]
+        return [_distinct_texts(_torch_hypotheses(beam), vocab, nbest) for beam in beams]
     return _search_numba(log_probs, lengths, width, nbest, blank, float(token_min_log_prob), vocab, delimiter, lm,
-                         alpha, beta, float(oov_penalty) if lm is not None else 0.0, dict(hotwords or {}))
+                         alpha, beta, float(oov_penalty) if lm is not None else 0.0, dict(hotwords or {}), plain)
 
 
-def _logaddexp(a: float, b: float) -> float:
+def _torch_hypotheses(beam) -> list[Hypothesis]:
+    """The torch kernel's (labels, ln P blank-ending, ln P label-ending) as hypotheses, best first."""
     import numpy as np
 
-    return float(np.logaddexp(a, b))
+    totals = [(labels, float(np.logaddexp(pb, pnb))) for labels, pb, pnb in beam]
+    return sorted((Hypothesis(labels, total, total) for labels, total in totals), key=lambda h: -h.score)
 
 
 def _search_numba(log_probs, lengths, width, nbest, blank, token_min_log_prob, vocab, delimiter, lm, alpha, beta,
-                  penalty, hotwords) -> list[tuple[Hypothesis, ...]]:
+                  penalty, hotwords, plain) -> list[tuple[Hypothesis, ...]]:
     import numpy as np
 
     from ctctool.kernels.beam_numba import labels_of, plain_prefix_beam_search, prefix_beam_search
 
-    search = plain_prefix_beam_search if lm is None and not hotwords and beta == 0.0 else prefix_beam_search
+    search = plain_prefix_beam_search if plain else prefix_beam_search
     tables = compiled_lm(lm if lm is not None else _EMPTY_LM, vocab).as_tuple()
     hot = hotword_trie(hotwords, vocab)
     values = log_probs.detach().to("cpu", torch.float64 if log_probs.dtype == torch.float64 else torch.float32).numpy()

@@ -40,7 +40,7 @@ def test_header_and_words_match_the_arpa_file(name):
 
 def test_error_truncated_words(tmp_path):
     data = (DATA / "ab.trie.binary").read_bytes()
-    (tmp_path / "cut.binary").write_bytes(data[:-6])  # loses "bab\0" and part of "b\0"... of the words
+    (tmp_path / "cut.binary").write_bytes(data[:-6])  # loses the last two words, "bab" and "b"
     with pytest.raises(CtcToolError, match=r"cut.binary: the 9 words at the end of this KenLM binary are missing or cut "
                                            r"short; the file is truncated or damaged$"):
         read_kenlm_vocabulary(tmp_path / "cut.binary")

@@ -64,10 +64,11 @@ def read_kenlm_header(path: str | os.PathLike) -> KenlmHeader:
     return KenlmHeader(order, MODEL_TYPES.get(model_type, f"type {model_type}"), bool(has_vocabulary), counts)
 
 
-def read_kenlm_vocabulary(path: str | os.PathLike) -> tuple[str, ...]:
-    """Every word of a KenLM binary model (``<unk>`` first), read from the end of the file."""
+def read_kenlm_vocabulary(path: str | os.PathLike, header: KenlmHeader | None = None) -> tuple[str, ...]:
+    """Every word of a KenLM binary model (``<unk>`` first), read from the end of the file
+    (``header``: the file's, if already read)."""
     file = Path(path)
-    header = read_kenlm_header(file)
+    header = header or read_kenlm_header(file)
     if not header.has_vocabulary:
         raise CtcToolError(f"{file}: this KenLM binary does not store its words, which the decoder needs to spell "
                            "them; rebuild it with build_binary (it stores them unless told not to)")
@@ -97,7 +98,7 @@ def load_kenlm(path: str | os.PathLike):
 
     file = Path(path)
     header = read_kenlm_header(file)
-    words = read_kenlm_vocabulary(file)
+    words = read_kenlm_vocabulary(file, header)
     try:
         import kenlm
     except ImportError:

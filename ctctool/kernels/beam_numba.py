@@ -269,13 +269,15 @@ def _make_prefix_beam_search(plain):
                     p, label = beam_index[parent], node_ints[beam_nodes[k], LABEL]
                     extends_to[p * C + label] = k
                     if label != blank and row[label] >= token_min_log_prob:
-                        source = beam_pb[p] if label == node_ints[parent, LABEL] else _logaddexp(beam_pb[p], beam_pnb[p])
+                        repeat = label == node_ints[parent, LABEL]
+                        source = beam_pb[p] if repeat else _logaddexp(beam_pb[p], beam_pnb[p])
                         cand_pnb[k] = _logaddexp(cand_pnb[k], source + row[label])
             # floor: the beam_width-th best rank among the candidates so far, a lower bound on the
             # final one (ranks only grow); kept in a min-heap of the best beam_width ranks
             ranked = 0
             for k in range(n):
-                ranked = _push_rank(heap, ranked, _logaddexp(cand_pb[k], cand_pnb[k]) + node_floats[beam_nodes[k], BONUS])
+                rank = _logaddexp(cand_pb[k], cand_pnb[k]) + node_floats[beam_nodes[k], BONUS]
+                ranked = _push_rank(heap, ranked, rank)
             floor = heap[0] if ranked == beam_width else -np.inf
             order = np.argsort(-row)
             used = n
@@ -299,9 +301,9 @@ def _make_prefix_beam_search(plain):
                 if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
                         node_ints, node_floats, node, alpha, hot) >= floor:
                     used, ranked, floor = _add_extension(
-                        node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob, extends_to,
-                        delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
-                        cand_pb, cand_pnb, used, heap, ranked, floor, plain)
+                        node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob,
+                        extends_to, delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints,
+                        cand_floats, cand_pb, cand_pnb, used, heap, ranked, floor, plain)
             for k in range(n):
                 parent = node_ints[beam_nodes[k], PARENT]
                 if parent >= 0 and beam_index[parent] >= 0:

@@ -175,8 +175,7 @@ def _external_score(lm, state, word):
     """(ln P(word | state), next state) from the external scorer, through the cache."""
     scorer, keys, log_probs, nexts = lm[18], lm[19], lm[20], lm[21]
     key = state * (lm[2] + 1) + word + 1
-    mixed = np.uint64(key) * _GOLDEN
-    slot = np.int64(mixed ^ (mixed >> np.uint64(29))) & (keys.shape[0] - 1)
+    slot = _home_slot(key, keys.shape[0] - 1)
     if keys[slot] == key:
         return log_probs[slot], nexts[slot]
     with objmode(score="float64", after="int64"):
@@ -193,11 +192,17 @@ def _hash_table(keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return table_keys, table_ids
 
 
+@njit(cache=True, inline="always")
+def _home_slot(key, mask):
+    """Where ``key`` hashes to in a table of ``mask + 1`` slots (a power of two)."""
+    mixed = np.uint64(key) * _GOLDEN
+    return np.int64(mixed ^ (mixed >> np.uint64(29))) & mask
+
+
 @njit(cache=True)
 def _slot_of(table_keys, key):
     mask = table_keys.shape[0] - 1
-    mixed = np.uint64(key) * _GOLDEN
-    slot = np.int64(mixed ^ (mixed >> np.uint64(29))) & mask
+    slot = _home_slot(key, mask)
     while table_keys[slot] != -1 and table_keys[slot] != key:
         slot = (slot + 1) & mask
     return slot
