@@ -140,3 +140,73 @@ def test_torchrun_two_processes_on_cpu(corpus_dir, tmp_path):
     checkpoint = load_checkpoint(tmp_path / "ddp.pt")
     assert checkpoint["train_state"]["epoch"] == 1
     assert [h["epoch"] for h in checkpoint["history"]] == [1]
+
+
+def test_init_starts_from_the_given_weights(corpus_dir, tmp_path):
+    """With a zero learning rate a fine-tuning run must end on exactly the weights it started from
+    (only BatchNorm's running statistics move); a run that ignored --init would hold fresh random ones."""
+    from ctctool.training.loop import starting_point
+
+    _train(corpus_dir, tmp_path / "base.pt", epochs=1)
+    base = load_checkpoint(tmp_path / "base.pt")
+    vocab = default_vocabulary()
+    events = []
+    result = train(read_corpus(corpus_dir, vocab), vocab, tmp_path / "ft.pt",
+                   TrainConfig(epochs=1, **{**CONFIG, "learning_rate": 0.0, "seed": 11}), device=torch.device("cpu"),
+                   init=starting_point(tmp_path / "base.pt"), on_event=lambda name, data: events.append((name, data)))
+    assert result["finished"]
+    tuned = load_checkpoint(tmp_path / "ft.pt")
+    parameters = [name for name in base["model_state"] if not name.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert len(parameters) > 10
+    for name in parameters:
+        assert torch.equal(tuned["model_state"][name], base["model_state"][name]), name
+    assert [h["epoch"] for h in tuned["history"]] == [1]  # a new run: its own history and schedule
+    assert tuned["train_state"]["config"]["init_from"] == str(tmp_path / "base.pt")
+    assert tuned["train_state"]["schedule"]["last_epoch"] == dict(events)["start"]["batches_per_epoch"]
+
+
+def test_cli_fine_tunes_the_default_model(corpus_dir, tmp_path):
+    from ctctool.models.loading import DEFAULT_MODEL_FILE
+
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "ft.pt", "--init", "default", "--epochs", "1",
+                     "--batch-seconds", "4", "--threads", "1", "--learning-rate", "1e-4")
+    assert result.exit_code == 0, result.stderr
+    tuned, default = load_checkpoint(tmp_path / "ft.pt"), load_checkpoint(DEFAULT_MODEL_FILE)
+    assert tuned["model_config"] == default["model_config"]
+    assert tuned["feature_config"] == default["feature_config"]  # logmel, taken from the default model
+    assert tuned["vocab"] == default["vocab"]
+    assert tuned["train_state"]["config"]["init_from"] == "default"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--resume"], "{out}: --resume continues a run and --init starts a new one; pass only one of them"),
+    (["--preset", "tiny"], "--preset tiny: --init {base} brings its own network size; leave --preset out"),
+    (["--features", "spectrogram"], "{base}: it was trained on logmel features, not spectrogram; "
+                                    "pass --features logmel (or leave --features out)"),
+    (["--vocab", "{vocab}"], "{base}: its vocabulary (31 tokens) differs from this run's (6); "
+                             "fine-tune with its vocabulary (leave out --vocab)"),
+])
+def test_init_errors(corpus_dir, tmp_path, extra, message):
+    _train(corpus_dir, tmp_path / "base.pt", epochs=1)
+    (tmp_path / "vocab.txt").write_text("<blank>\na\nb\nc\nd\n<space>\n", encoding="utf-8")
+    fill = dict(out=tmp_path / "ft.pt", base=tmp_path / "base.pt", vocab=tmp_path / "vocab.txt")
+    _train(corpus_dir, tmp_path / "ft.pt", epochs=1)  # something for --resume to find
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "ft.pt", "--init", tmp_path / "base.pt",
+                     *[item.format(**fill) for item in extra])
+    _error(result, message.format(**fill))
+
+
+def test_init_error_missing_checkpoint(corpus_dir, tmp_path):
+    _error(run_cli("train", corpus_dir, "--out", tmp_path / "ft.pt", "--init", tmp_path / "none.pt"),
+           f"{tmp_path / 'none.pt'}: no such file")
+
+
+def test_resume_takes_the_features_of_the_run_it_continues(corpus_dir, tmp_path):
+    common = ["--preset", "tiny", "--batch-seconds", "4", "--threads", "1"]
+    assert run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--epochs", "1", "--features", "logmel",
+                   *common).exit_code == 0
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--epochs", "2", "--resume", *common)
+    assert result.exit_code == 0, result.stderr
+    checkpoint = load_checkpoint(tmp_path / "m.pt")
+    assert checkpoint["feature_config"]["kind"] == "logmel"
+    assert [h["epoch"] for h in checkpoint["history"]] == [1, 2]

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.errors import CtcToolError
 
 app = typer.Typer()
 
@@ -20,8 +21,9 @@ def train(
     out: Annotated[Path, typer.Option(help="Checkpoint file, rewritten atomically after every epoch.")],
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split.")] = 30,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out exactly where it stopped.")] = False,
-    preset: Annotated[Literal["small", "recipe", "tiny"], typer.Option(help="Model size: recipe = Keras recipe (26.6M params), small trains on a CPU.")] = "small",
-    features: Annotated[Literal["spectrogram", "logmel"], typer.Option(help="spectrogram: the recipe's (STFT 256/160/384, power 0.5); logmel: 80 log-mel bands.")] = "spectrogram",
+    init: Annotated[Optional[str], typer.Option(help="Fine-tune: start from this model's weights (default, or a ctctool checkpoint) with a fresh optimizer and schedule; its size, features and vocabulary are kept.")] = None,
+    preset: Annotated[Optional[Literal["small", "recipe", "tiny"]], typer.Option(help="Model size: recipe = Keras recipe (26.6M params), small trains on a CPU. [default: small]")] = None,
+    features: Annotated[Optional[Literal["spectrogram", "logmel"]], typer.Option(help="spectrogram: the recipe's (STFT 256/160/384, power 0.5); logmel: 80 log-mel bands. [default: spectrogram, or --init's]")] = None,
     batch_seconds: Annotated[float, typer.Option(help="Padded audio per batch, in seconds (length bucketing).")] = 60.0,
     learning_rate: Annotated[float, typer.Option(help="Peak learning rate of AdamW (warm-up, then cosine decay).")] = 1.5e-3,
     seed: Annotated[int, typer.Option(help="Seed of the train/validation split, batch order and augmentation.")] = 0,
@@ -38,7 +40,7 @@ def train(
     from ctctool.cli._train_progress import TrainProgress
     from ctctool.io.vocab_file import load_vocabulary
     from ctctool.training.corpus import read_corpus
-    from ctctool.training.loop import TrainConfig, train as run_training
+    from ctctool.training.loop import TrainConfig, starting_point, train as run_training
     from ctctool.vocab import default_vocabulary
 
     if threads:
@@ -48,12 +50,32 @@ def train(
     if dist.world_size > 1 and target.type == "cuda":
         target = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(target)
-    vocabulary = load_vocabulary(vocab) if vocab else default_vocabulary()
+    base = _starting_point(init) if init is not None else None
+    if base is not None and preset is not None:
+        raise CtcToolError(f"--preset {preset}: --init {init} brings its own network size; leave --preset out")
+    vocabulary = load_vocabulary(vocab) if vocab else base.vocab if base else default_vocabulary()
     corpus = read_corpus(data, vocabulary)
-    config = TrainConfig(epochs=epochs, preset=preset, features=features, batch_seconds=batch_seconds,
+    if features is None:  # --init's features, or those of the run --resume continues, or the recipe's
+        saved = base or (starting_point(out) if resume and out.is_file() else None)
+        features = saved.features if saved else "spectrogram"
+    config = TrainConfig(epochs=epochs, preset=preset or "small", features=features, batch_seconds=batch_seconds,
                          learning_rate=learning_rate, seed=seed, augment=augment, max_minutes=max_minutes)
     with TrainProgress(enabled=dist.rank == 0, rejected=corpus.rejected) as progress:
-        run_training(corpus, vocabulary, out, config, device=target, resume=resume, on_event=progress.event, dist=dist)
+        run_training(corpus, vocabulary, out, config, device=target, resume=resume, init=base,
+                     on_event=progress.event, dist=dist)
+
+
+def _starting_point(spec: str):
+    """``--init SPEC`` -> the weights to fine-tune: ``default`` (the bundled model) or a checkpoint file."""
+    from ctctool.models.loading import DEFAULT_MODEL, DEFAULT_MODEL_FILE
+    from ctctool.training.loop import starting_point
+
+    if spec == DEFAULT_MODEL:
+        if not DEFAULT_MODEL_FILE.is_file():
+            raise CtcToolError(f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); "
+                               "reinstall ctctool, or pass --init with a checkpoint file")
+        return starting_point(DEFAULT_MODEL_FILE, name=DEFAULT_MODEL)
+    return starting_point(spec)
 
 
 def _distributed(on_gpus: bool):

@@ -1,4 +1,5 @@
-"""The CTC training loop: Adam(W), warm-up + cosine LR, length bucketing, clipping, checkpoints, resume.
+"""The CTC training loop: Adam(W), warm-up + cosine LR, length bucketing, clipping, checkpoints, resume,
+and fine-tuning from another model's weights.
 
 The loop never prints: it reports through ``on_event(name, data)``. Events:
 ``start`` (sizes), ``step`` (loss, lr, seconds of audio per second), ``epoch``
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -48,6 +49,34 @@ class TrainConfig:
     augment: bool = True
     checkpoint_minutes: float = 10.0  # also save mid-epoch, this often
     max_minutes: float | None = None  # stop (resumably) after this long
+    init_from: str | None = None  # the checkpoint whose weights the run started from (fine-tuning)
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """Weights to fine-tune from: their vocabulary, feature preset and network size come with them.
+
+    ``model_state`` maps parameter names to float32 tensors on the CPU.
+    """
+
+    source: str
+    vocab: Vocabulary
+    features: str  # a PRESET_FEATURES name
+    model_config: ModelConfig
+    model_state: dict
+
+
+def starting_point(path: str | Path, name: str | None = None) -> StartingPoint:
+    """Read the checkpoint at ``path`` (training or inference-only) as a starting point for a new run."""
+    payload = load_checkpoint(path)
+    features = FeatureConfig(**payload["feature_config"])
+    names = [key for key, preset in PRESET_FEATURES.items() if preset == features]
+    if not names:
+        raise CtcToolError(f"{path}: its features match none of the presets ({', '.join(PRESET_FEATURES)}), "
+                           "so it cannot be fine-tuned with ctctool train")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()}
+    return StartingPoint(name or str(path), Vocabulary(tuple(payload["vocab"]), blank=int(payload["blank"])),
+                         names[0], ModelConfig.from_dict(payload["model_config"]), state)
 
 
 @dataclass(frozen=True)
@@ -78,20 +107,32 @@ def durations(utterances: list[Utterance]) -> list[float]:
 
 
 def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, device: torch.device,
-          resume: bool = False, on_event: Events = lambda name, data: None,
+          resume: bool = False, init: StartingPoint | None = None, on_event: Events = lambda name, data: None,
           dist: Distributed = Distributed()) -> dict:
-    """Train (or, with ``resume``, continue training) and write checkpoints to ``out``; returns the history."""
+    """Train (or, with ``resume``, continue training) and write checkpoints to ``out``; returns the history.
+
+    ``init`` starts a new run from those weights (a fresh optimizer and schedule); its vocabulary and
+    features must be this run's, and its network size replaces ``config.preset``.
+    """
     torch.manual_seed(config.seed)
     features = PRESET_FEATURES.get(config.features)
     if features is None:
         raise CtcToolError(f"features {config.features!r}: expected one of {', '.join(PRESET_FEATURES)}")
     state = None
+    if resume and init is not None:
+        raise CtcToolError(f"{out}: --resume continues a run and --init starts a new one; pass only one of them")
     if resume:
         state = _resume_state(out, vocab, features)
         model_cfg = ModelConfig.from_dict(state["model_config"])
+    elif init is not None:
+        _check_starting_point(init, vocab, config.features)
+        model_cfg = init.model_config
+        config = replace(config, init_from=init.source)
     else:
         model_cfg = model_config(config.preset, features.bins, vocab.size)
     model = DeepSpeech2(model_cfg).to(device)
+    if init is not None:
+        model.load_state_dict(init.model_state)
     train_set, val_set = split(corpus, config.val_fraction, config.seed)
     train_durations = durations(train_set)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -217,6 +258,15 @@ def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureC
     report = score_corpus(refs, hyps)
     return {"val_loss": sum(losses) / len(utterances), "wer": report.wer, "cer": report.cer,
             "examples": list(zip(refs[:3], hyps[:3]))}
+
+
+def _check_starting_point(init: StartingPoint, vocab: Vocabulary, features: str) -> None:
+    if list(init.vocab.tokens) != list(vocab.tokens) or init.vocab.blank != vocab.blank:
+        raise CtcToolError(f"{init.source}: its vocabulary ({init.vocab.size} tokens) differs from this run's "
+                           f"({vocab.size}); fine-tune with its vocabulary (leave out --vocab)")
+    if init.features != features:
+        raise CtcToolError(f"{init.source}: it was trained on {init.features} features, not {features}; "
+                           f"pass --features {init.features} (or leave --features out)")
 
 
 def _resume_state(out: Path, vocab: Vocabulary, features: FeatureConfig) -> dict:
