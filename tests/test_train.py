@@ -210,3 +210,16 @@ def test_resume_takes_the_features_of_the_run_it_continues(corpus_dir, tmp_path)
     checkpoint = load_checkpoint(tmp_path / "m.pt")
     assert checkpoint["feature_config"]["kind"] == "logmel"
     assert [h["epoch"] for h in checkpoint["history"]] == [1, 2]
+
+
+def test_a_resumed_fine_tuning_run_remembers_its_start(corpus_dir, tmp_path):
+    from ctctool.training.loop import starting_point
+
+    _train(corpus_dir, tmp_path / "base.pt", epochs=1)
+    vocab = default_vocabulary()
+    corpus = read_corpus(corpus_dir, vocab)
+    stopped = train(corpus, vocab, tmp_path / "ft.pt", TrainConfig(epochs=1, max_minutes=0.0, **CONFIG),
+                    device=torch.device("cpu"), init=starting_point(tmp_path / "base.pt"))
+    assert stopped["finished"] is False
+    train(corpus, vocab, tmp_path / "ft.pt", TrainConfig(epochs=1, **CONFIG), device=torch.device("cpu"), resume=True)
+    assert load_checkpoint(tmp_path / "ft.pt")["train_state"]["config"]["init_from"] == str(tmp_path / "base.pt")

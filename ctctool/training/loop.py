@@ -151,6 +151,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         augment_rng.set_state(train_state["augment_rng"])
         epoch, position = int(train_state["epoch"]), int(train_state["position"])
         history = list(state["history"])
+        config = replace(config, init_from=train_state["config"].get("init_from"))  # provenance survives resumes
     wrapped = model
     if dist.world_size > 1:
         wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
