@@ -67,14 +67,11 @@ def train(
 
 def _starting_point(spec: str):
     """``--init SPEC`` -> the weights to fine-tune: ``default`` (the bundled model) or a checkpoint file."""
-    from ctctool.models.loading import DEFAULT_MODEL, DEFAULT_MODEL_FILE
+    from ctctool.models.loading import DEFAULT_MODEL, default_model_file
     from ctctool.training.loop import starting_point
 
     if spec == DEFAULT_MODEL:
-        if not DEFAULT_MODEL_FILE.is_file():
-            raise CtcToolError(f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); "
-                               "reinstall ctctool, or pass --init with a checkpoint file")
-        return starting_point(DEFAULT_MODEL_FILE, name=DEFAULT_MODEL)
+        return starting_point(default_model_file("pass --init with a checkpoint file"), name=DEFAULT_MODEL)
     return starting_point(spec)
 
 

@@ -50,15 +50,18 @@ def load_model(spec: str, device: torch.device) -> AcousticModel:
     )
 
 
+def default_model_file(instead: str = "pass --model with a checkpoint file or a local wav2vec2 CTC checkpoint directory") -> Path:
+    """The bundled model's weights; a CtcToolError (suggesting ``instead``) when the installation lacks them."""
+    if not DEFAULT_MODEL_FILE.is_file():
+        raise CtcToolError(f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); "
+                           f"reinstall ctctool, or {instead}")
+    return DEFAULT_MODEL_FILE
+
+
 def _load_default(device: torch.device) -> AcousticModel:
     from ctctool.models.checkpoint import model_from_checkpoint
 
-    if not DEFAULT_MODEL_FILE.is_file():
-        raise CtcToolError(
-            f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); reinstall "
-            "ctctool, or pass --model with a checkpoint file or a local wav2vec2 CTC checkpoint directory"
-        )
-    return model_from_checkpoint(DEFAULT_MODEL_FILE, device, name="default")
+    return model_from_checkpoint(default_model_file(), device, name="default")
 
 
 def _load_checkpoint(path: Path, device: torch.device) -> AcousticModel:
