@@ -84,7 +84,7 @@ def path_score(log_probs, path) -> float:
 def bench_single(peer, rng) -> None:
     import torch
 
-    from ctctool.align import forced_align
+    from ctctool.alignment.viterbi import forced_align
 
     log_probs, labels = peaked_utterance(rng, 5000)
     lp = torch.from_numpy(log_probs)
@@ -102,7 +102,7 @@ def bench_batch(peer, rng) -> None:
     import numba
     import torch
 
-    from ctctool.align import forced_align
+    from ctctool.alignment.viterbi import forced_align
 
     utterances = [peaked_utterance(rng, int(T)) for T in rng.integers(800, 1001, size=32)]
     T_max = max(lp.shape[0] for lp, _ in utterances)
@@ -126,7 +126,7 @@ import json, resource, sys, time
 import numpy as np, torch, numba
 sys.path.insert(0, sys.argv[1])
 import bench_align
-from ctctool.align import forced_align
+from ctctool.alignment.viterbi import forced_align
 numba.set_num_threads(int(sys.argv[2]))
 rng = np.random.default_rng(bench_align.SEED)
 log_probs, labels = bench_align.peaked_utterance(rng, 180_000, ratio=180_000 // 50_000)

@@ -28,8 +28,8 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
     from ctctool.errors import CtcToolError
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import load_model
-    from ctctool.spans import BoundaryCorrection, SpanTimes
-    from ctctool.timestamps import align_text
+    from ctctool.alignment.timing import BoundaryCorrection, SpanTimes
+    from ctctool.alignment.pipeline import align_text
 
     model = load_model(model_spec, torch.device("cpu"))
     calibration = getattr(model, "calibration", {}) or {}

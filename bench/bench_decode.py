@@ -141,9 +141,11 @@ def run_peers(data: Path, arpa: Path, unigrams: Path, binary: Path | None) -> li
 def main() -> None:
     import torch
 
-    from ctctool.decode import beam_search, greedy_decode
-    from ctctool.io.arpa import read_arpa, write_arpa
-    from ctctool.lm_estimate import estimate_ngram
+    from ctctool.decoding.beam import beam_search
+
+    from ctctool.decoding.greedy import greedy_decode
+    from ctctool.lm.arpa import read_arpa, write_arpa
+    from ctctool.lm.estimate import estimate_ngram
     from ctctool.vocab import Vocabulary
 
     torch.set_num_threads(1)
@@ -175,7 +177,7 @@ def main() -> None:
         "ctctool+lm3/bw100": dict(beam_width=100, lm=lm, alpha=0.5, beta=1.0),
     }
     if binary:
-        from ctctool.io.kenlm_binary import load_kenlm
+        from ctctool.lm.kenlm_binary import load_kenlm
 
         configs["ctctool+kenlm3bin/bw10"] = dict(beam_width=10, lm=load_kenlm(binary), alpha=0.5, beta=1.0)
     rows = {}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ctctool import CtcToolError
-from ctctool.align import forced_align
+from ctctool.alignment.viterbi import forced_align
 from oracles import brute_force_best_path, collapse
 from helpers import cuda_only
 
@@ -133,7 +133,7 @@ def test_cuda_matches_cpu():
 def test_segmented_kernel_gives_the_same_path_in_less_memory(T, L, segment):
     import numpy as np
 
-    from ctctool.align import _extended_sequences
+    from ctctool.alignment.viterbi import _extended_sequences
     from ctctool.kernels.viterbi_numba import viterbi_path, viterbi_path_segmented
 
     g = torch.Generator().manual_seed(T + L)

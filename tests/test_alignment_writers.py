@@ -9,7 +9,7 @@ import pytest
 from ctctool import CtcToolError
 from ctctool.io import alignment_writers
 from ctctool.io.alignment_writers import FORMATS, render_alignment, write_alignment
-from ctctool.spans import AlignedTranscript, SpanTimes, TimedSpan
+from ctctool.alignment.timing import AlignedTranscript, SpanTimes, TimedSpan
 
 SHIFT = SpanTimes(0.02)  # 20 ms frames; times below are given in frames, as align.py produces them
 

@@ -8,8 +8,8 @@ import pytest
 import soundfile
 import torch
 
-from ctctool.io.audio import load_audio
-from ctctool.resample import _resample_conv, _resample_gather, resample, resampled_length
+from ctctool.audio.loading import load_audio
+from ctctool.audio.resample import _resample_conv, _resample_gather, resample, resampled_length
 from helpers import cuda_only, raises_exactly
 
 rng = np.random.default_rng(0)

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from ctctool import CtcToolError, Vocabulary
-from ctctool.decode import beam_search, compiled_lm
-from ctctool.hotwords import parse_hotword
-from ctctool.io.arpa import read_arpa
-from ctctool.kernels.ngram_tables import score_word
+from ctctool.decoding.beam import beam_search, compiled_lm
+from ctctool.decoding.hotwords import parse_hotword
+from ctctool.lm.arpa import read_arpa
+from ctctool.kernels.ngram_score import score_word
 from oracles import label_log_probs
 
 LN10 = math.log(10)

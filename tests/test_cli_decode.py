@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctctool.decode import beam_search
+from ctctool.decoding.beam import beam_search
 from helpers import run_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -91,7 +91,7 @@ def test_lm_built_by_ctctool_lm_fixes_a_word(tmp_path):
     assert fused.exit_code == 0, fused.stderr
     (utterance,) = json.loads(fused.stdout)["utterances"]
     assert utterance["text"] == "brown fox"
-    from ctctool.io.arpa import read_arpa
+    from ctctool.lm.arpa import read_arpa
 
     lm = read_arpa(tmp_path / "words.arpa")
     expected = 0.8 * lm.sentence_log10(["brown", "fox"]) * np.log(10) + 0.5 * 2

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ctctool import CtcToolError, ctc_loss
-from ctctool.decode import beam_search, greedy_decode
+from ctctool.decoding.beam import beam_search
+from ctctool.decoding.greedy import greedy_decode
 from helpers import cuda_only
 from oracles import collapse, label_log_probs
 

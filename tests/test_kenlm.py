@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from ctctool import CtcToolError, Vocabulary
-from ctctool.decode import beam_search
-from ctctool.io.arpa import read_arpa
-from ctctool.io.kenlm_binary import load_kenlm, read_kenlm_header, read_kenlm_vocabulary
+from ctctool.decoding.beam import beam_search
+from ctctool.lm.arpa import read_arpa
+from ctctool.lm.kenlm_binary import load_kenlm, read_kenlm_header, read_kenlm_vocabulary
 from helpers import run_cli
 
 DATA = Path(__file__).parent / "data" / "kenlm"

@@ -3,7 +3,7 @@
 import pytest
 
 from ctctool import CtcToolError
-from ctctool.io.arpa import read_arpa
+from ctctool.lm.arpa import read_arpa
 
 ARPA = """\\data\\
 ngram 1=5

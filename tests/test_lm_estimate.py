@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ctctool import CtcToolError
-from ctctool.io.arpa import read_arpa, write_arpa
+from ctctool.lm.arpa import read_arpa, write_arpa
 from ctctool.io.corpus_text import read_sentences
-from ctctool.lm import BOS, EOS, UNK
-from ctctool.lm_estimate import BOS_LOG10, FALLBACK_DISCOUNT, estimate_ngram, kneser_ney
+from ctctool.lm.ngram import BOS, EOS, UNK
+from ctctool.lm.estimate import BOS_LOG10, FALLBACK_DISCOUNT, estimate_ngram, kneser_ney
 from tests.helpers import raises_exactly, run_cli
 
 

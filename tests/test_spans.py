@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
-from ctctool.spans import BoundaryCorrection, Span, TimedSpan, TokenSpan, merge_spans, token_spans
+from ctctool.alignment.spans import Span, TokenSpan, merge_spans, token_spans
+
+from ctctool.alignment.timing import BoundaryCorrection, TimedSpan
 
 
 def _spans(states, posteriors, tokens):

@@ -3,8 +3,9 @@
 import pytest
 
 from ctctool import CtcToolError
-from ctctool.numbers import cardinal, ordinal, spell_number, year
-from ctctool.transcript import normalize_word, prepare_transcript
+from ctctool.text.numbers import cardinal, ordinal, spell_number, year
+from ctctool.alignment.transcript import prepare_transcript
+from ctctool.text.normalize import normalize_word
 from ctctool.vocab import Vocabulary, default_vocabulary
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
-from ctctool.spans import AlignedTranscript, BoundaryCorrection, SpanTimes
+from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes
 
 
 def align_emissions(emissions: Path, transcript: Path, frame_shift: float, offset: float, input_kind: str, key,
@@ -54,7 +54,7 @@ def align_audio(audio: Path, transcript, model_spec: str, device: str, min_confi
     result = _align(log_probs, text, transcript, model.vocab, SpanTimes(model.frame_shift, model.frame_offset),
                     model.name, min_confidence, star, correction)
     if plot is not None:
-        from ctctool.io.audio import load_audio
+        from ctctool.audio.loading import load_audio
         from ctctool.io.plot import write_plot
 
         write_plot(plot, result, log_probs, model.vocab.tokens, model.frame_offset,
@@ -63,7 +63,7 @@ def align_audio(audio: Path, transcript, model_spec: str, device: str, min_confi
 
 
 def _align(log_probs, text: str, where, vocab, times, model_name, min_confidence, star, correction):
-    from ctctool.timestamps import align_text
+    from ctctool.alignment.pipeline import align_text
 
     try:
         return align_text(log_probs, text, vocab, times, model=model_name, min_confidence=min_confidence,

@@ -39,9 +39,11 @@ def decode(
 ) -> None:
     """Decode each utterance to text: one line per utterance, or JSON."""
     from ctctool.cli._common import print_json, resolve_device
-    from ctctool.decode import Hypothesis, beam_search, greedy_decode, word_frames
-    from ctctool.hotwords import parse_hotword
-    from ctctool.io.language_model import load_language_model
+    from ctctool.decoding.beam import Hypothesis, beam_search
+    from ctctool.decoding.greedy import greedy_decode
+    from ctctool.decoding.words import word_frames
+    from ctctool.decoding.hotwords import parse_hotword
+    from ctctool.lm.loading import load_language_model
     from ctctool.models.loading import language_model_file
     from ctctool.io.arrays import load_scores
     from ctctool.io.targets import read_lengths

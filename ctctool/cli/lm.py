@@ -28,9 +28,9 @@ def lm(
 
     <unk> gets the unigram level's uniform share of probability; a one-line summary goes to stderr.
     """
-    from ctctool.io.arpa import write_arpa
+    from ctctool.lm.arpa import write_arpa
     from ctctool.io.corpus_text import read_sentences
-    from ctctool.lm_estimate import FALLBACK_DISCOUNT, kneser_ney
+    from ctctool.lm.estimate import FALLBACK_DISCOUNT, kneser_ney
 
     sentences = [s for path in corpus for s in read_sentences(path, metadata=metadata, lowercase=lowercase)]
     estimate = kneser_ney(sentences, order, discount=discount, min_count=min_count or 1)

@@ -32,9 +32,10 @@ def transcribe(
     A file that cannot be read is reported on stderr and the others go on; the exit code is then 1.
     """
     from ctctool.cli._common import resolve_device
-    from ctctool.decode import beam_search, greedy_decode
-    from ctctool.hotwords import parse_hotword
-    from ctctool.io.language_model import load_language_model
+    from ctctool.decoding.beam import beam_search
+    from ctctool.decoding.greedy import greedy_decode
+    from ctctool.decoding.hotwords import parse_hotword
+    from ctctool.lm.loading import load_language_model
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import language_model_file, load_model
 

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import atomic_open
-from ctctool.spans import AlignedTranscript, TimedSpan
+from ctctool.alignment.timing import AlignedTranscript, TimedSpan
 
 FORMATS = ("json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv")
 

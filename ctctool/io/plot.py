@@ -12,7 +12,7 @@ import torch
 
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import atomic_open
-from ctctool.spans import AlignedTranscript
+from ctctool.alignment.timing import AlignedTranscript
 
 
 def write_plot(path: str | os.PathLike, result: AlignedTranscript, log_probs: torch.Tensor, vocab_tokens,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ctctool.kernels.ngram_tables import score_word
+from ctctool.kernels.ngram_score import score_word
 from ctctool.kernels.trie import trie_child
 
 # integer fields of a node

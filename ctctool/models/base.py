@@ -2,7 +2,7 @@
 
 Frame t of a model's output covers ``frame_offset + t * frame_shift`` to
 ``frame_offset + (t + 1) * frame_shift`` seconds of its input, the convention of
-``ctctool.spans.SpanTimes.seconds``. A model picks ``frame_offset`` so that this
+``ctctool.alignment.timing.SpanTimes.seconds``. A model picks ``frame_offset`` so that this
 interval is centred on what the frame sees (see ``receptive_field_offset``).
 """
 

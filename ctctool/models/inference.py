@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from ctctool.io.audio import load_audio
+from ctctool.audio.loading import load_audio
 from ctctool.models.base import AcousticModel
 from ctctool.models.windowed import windowed_log_probs
 

@@ -18,9 +18,9 @@ import soundfile
 import torch
 import torch.nn.functional as F
 
-from ctctool.decode import greedy_decode
+from ctctool.decoding.greedy import greedy_decode
 from ctctool.errors import CtcToolError
-from ctctool.io.audio import load_audio
+from ctctool.audio.loading import load_audio
 from ctctool.metrics import score_corpus
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config

@@ -24,8 +24,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_align_accuracy import boundary_errors, summary  # noqa: E402
 
-from ctctool.decode import beam_search, greedy_decode  # noqa: E402
-from ctctool.io.arpa import read_arpa  # noqa: E402
+from ctctool.decoding.beam import beam_search  # noqa: E402
+
+from ctctool.decoding.greedy import greedy_decode  # noqa: E402
+from ctctool.lm.arpa import read_arpa  # noqa: E402
 from ctctool.metrics import score_corpus  # noqa: E402
 from ctctool.models.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
 from ctctool.models.inference import audio_log_probs  # noqa: E402

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ctctool.errors import CtcToolError
-from ctctool.lm import BOS, EOS, UNK, NgramModel
+from ctctool.lm.ngram import BOS, EOS, UNK, NgramModel
 
 #: The discount used for every count where modified Kneser-Ney cannot estimate its three.
 FALLBACK_DISCOUNT = 0.75

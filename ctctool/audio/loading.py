@@ -10,14 +10,14 @@ import soundfile
 import torch
 
 from ctctool.errors import CtcToolError
-from ctctool.resample import resample
+from ctctool.audio.resample import resample
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
     """Read ``path`` as a (samples,) float32 CPU tensor, mono, at ``sample_rate`` Hz.
 
     Integer PCM is scaled to -1..1; channels are averaged; other rates are resampled
-    with :func:`ctctool.resample.resample`.
+    with :func:`ctctool.audio.resample.resample`.
     """
     file = Path(path)
     if not file.is_file():

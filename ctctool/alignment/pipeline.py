@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from ctctool.align import forced_align
-from ctctool.spans import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan, merge_spans, token_spans
-from ctctool.transcript import STAR, PreparedTranscript, prepare_transcript
+from ctctool.alignment.viterbi import forced_align
+from ctctool.alignment.spans import merge_spans, token_spans
+from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
+from ctctool.alignment.transcript import STAR, PreparedTranscript, prepare_transcript
 from ctctool.vocab import Vocabulary
 
 

@@ -9,26 +9,24 @@ A context that no listed n-gram spells out (``a b`` when only ``a b c`` is liste
 is added as a *virtual* n-gram: usable as a state, never as a probability.
 
 A KenLM model keeps its n-grams to itself: its tables hold only the lexicon, and the
-kernel asks a Python scorer (``ctctool.lm_kenlm.KenlmStates``) for each (state, word)
+kernel asks a Python scorer (``ctctool.lm.kenlm_model.KenlmStates``) for each (state, word)
 it has not seen, through a direct-mapped cache of the answers.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from numba import njit, objmode
 
+from ctctool.kernels.ngram_score import hash_table, register_scorer
 from ctctool.kernels.trie import build_trie
-from ctctool.lm import BOS, EOS, UNK, NgramModel
+from ctctool.lm.ngram import BOS, EOS, UNK, NgramModel
 from ctctool.vocab import Vocabulary
 
 LN10 = math.log(10.0)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class NgramTables:
     suffix: np.ndarray  # (N,) id of the longest listed proper suffix (0: empty)
     next_state: np.ndarray  # (N,) state after this n-gram: itself, or its suffix at full order
     listed: np.ndarray  # (N,) bool; False for virtual contexts
-    lexicon_offsets: np.ndarray  # trie over the words' label sequences (see kernels.trie)
+    lexicon_offsets: np.ndarray  # trie over the words' label sequences (see ctctool.kernels.trie)
     lexicon_labels: np.ndarray
     lexicon_targets: np.ndarray
     lexicon_word: np.ndarray  # (M,) word id spelled at the node, or -1
@@ -95,7 +93,7 @@ def compile_ngram_model(model: NgramModel, vocab: Vocabulary) -> NgramTables:
         suffix[i] = gram_id.get(shorter, 0)
         next_state[i] = i if len(g) < model.order else suffix[i]
         keys[i - 1] = gram_id.get(g[:-1], 0) * len(words) + word_id[g[-1]]
-    hash_keys, hash_ids = _hash_table(keys, np.arange(1, count, dtype=np.int64))
+    hash_keys, hash_ids = hash_table(keys, np.arange(1, count, dtype=np.int64))
     lexicon = _lexicon(lambda word: model.ngrams[(word,)][0], words, vocab)
     unknown_ln = model.unknown_log10 * LN10
     unknown_word = word_id.get(UNK, -1)
@@ -141,21 +139,19 @@ def _lexicon(unigram_log10: Callable[[str], float], words: list[str], vocab: Voc
 
 #: Slots of the cache of an external scorer's answers (a power of two).
 EXTERNAL_CACHE_SLOTS = 1 << 16
-_SCORERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def compile_kenlm_model(model, vocab: Vocabulary, cache_slots: int = EXTERNAL_CACHE_SLOTS) -> NgramTables:
-    """The lexicon of a ``ctctool.lm_kenlm.KenlmModel`` spelled with ``vocab``; scores come from KenLM."""
-    from ctctool.lm_kenlm import KenlmStates
+    """The lexicon of a ``ctctool.lm.kenlm_model.KenlmModel`` spelled with ``vocab``; scores come from KenLM."""
+    from ctctool.lm.kenlm_model import KenlmStates
 
     words = sorted(set(model.words))
     states = KenlmStates(model, words)
-    key = id(states)
-    _SCORERS[key] = states
+    key = register_scorer(states)
     word_id = {w: i for i, w in enumerate(words)}
     lexicon = _lexicon(model.unigram_log10, words, vocab)
     unknown_ln = model.unigram_log10(UNK) * LN10
-    empty_keys, empty_ids = _hash_table(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    empty_keys, empty_ids = hash_table(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
     return NgramTables(
         empty_keys, empty_ids, len(words), np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64),
         np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool), *lexicon[:5], start_state=0,
@@ -164,87 +160,3 @@ def compile_kenlm_model(model, vocab: Vocabulary, cache_slots: int = EXTERNAL_CA
         cache_keys=np.full(cache_slots, -1, dtype=np.int64), cache_log_prob=np.zeros(cache_slots),
         cache_next=np.zeros(cache_slots, dtype=np.int64), external=states,
     )
-
-
-def _ask_scorer(scorer, state, word):
-    return _SCORERS[scorer](state, word)
-
-
-@njit(cache=True)
-def _external_score(lm, state, word):
-    """(ln P(word | state), next state) from the external scorer, through the cache."""
-    scorer, keys, log_probs, nexts = lm[18], lm[19], lm[20], lm[21]
-    key = state * (lm[2] + 1) + word + 1
-    slot = _home_slot(key, keys.shape[0] - 1)
-    if keys[slot] == key:
-        return log_probs[slot], nexts[slot]
-    with objmode(score="float64", after="int64"):
-        score, after = _ask_scorer(scorer, state, word)
-    keys[slot], log_probs[slot], nexts[slot] = key, score, after
-    return score, after
-
-
-def _hash_table(keys: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    size = 1 << max(4, int(2 * max(len(keys), 1) - 1).bit_length())
-    table_keys = np.full(size, -1, dtype=np.int64)
-    table_ids = np.full(size, -1, dtype=np.int64)
-    _insert_all(table_keys, table_ids, keys, ids)
-    return table_keys, table_ids
-
-
-@njit(cache=True, inline="always")
-def _home_slot(key, mask):
-    """Where ``key`` hashes to in a table of ``mask + 1`` slots (a power of two)."""
-    mixed = np.uint64(key) * _GOLDEN
-    return np.int64(mixed ^ (mixed >> np.uint64(29))) & mask
-
-
-@njit(cache=True)
-def _slot_of(table_keys, key):
-    mask = table_keys.shape[0] - 1
-    slot = _home_slot(key, mask)
-    while table_keys[slot] != -1 and table_keys[slot] != key:
-        slot = (slot + 1) & mask
-    return slot
-
-
-@njit(cache=True)
-def _insert_all(table_keys, table_ids, keys, ids):
-    for i in range(keys.shape[0]):
-        slot = _slot_of(table_keys, keys[i])
-        table_keys[slot] = keys[i]
-        table_ids[slot] = ids[i]
-
-
-@njit(cache=True)
-def ngram_id(table_keys, table_ids, key):
-    """The n-gram id stored under ``key``, or -1."""
-    slot = _slot_of(table_keys, key)
-    return table_ids[slot] if table_keys[slot] == key else -1
-
-
-@njit(cache=True)
-def score_word(lm, state, word):
-    """(ln P(word | state), the next state) by back-off; ``word`` -1: a word the model does not list."""
-    if lm[18] >= 0:
-        return _external_score(lm, state, word)
-    table_keys, table_ids, num_words, log_prob, log_backoff, suffix, next_state, listed = lm[:8]
-    unknown_word, unknown_log_prob = lm[15], lm[16]
-    if word < 0:
-        word = unknown_word
-        if word < 0:
-            return unknown_log_prob, 0
-    backoff = 0.0
-    context = state
-    after = -1
-    while True:
-        gram = ngram_id(table_keys, table_ids, context * num_words + word)
-        if gram >= 0:
-            if after < 0:
-                after = next_state[gram]
-            if listed[gram]:
-                return backoff + log_prob[gram], after
-        if context == 0:
-            return backoff + unknown_log_prob, max(after, 0)
-        backoff += log_backoff[context]
-        context = suffix[context]

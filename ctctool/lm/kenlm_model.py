@@ -1,6 +1,6 @@
 """A word n-gram model scored by the ``kenlm`` package (optional extra: ``pip install 'ctctool[kenlm]'``).
 
-It answers the same questions as ``ctctool.lm.NgramModel`` (log10 P(word | context),
+It answers the same questions as ``ctctool.lm.ngram.NgramModel`` (log10 P(word | context),
 sentence scores, membership), so the beam search can fuse either. KenLM keeps its own
 decoder states; ``KenlmStates`` numbers them for the numba kernel.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ctctool.lm import BOS, UNK
+from ctctool.lm.ngram import BOS, UNK
 
 LN10 = math.log(10.0)
 

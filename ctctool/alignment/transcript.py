@@ -1,26 +1,20 @@
 """Transcripts to label sequences, keeping the user's words: normalisation with a report.
 
 A transcript is lines of words. Each original word is rewritten to fit the
-vocabulary (accents stripped, lower-cased when the vocabulary has no capitals,
-numbers spelled out, ``&`` and ``%`` read out, other symbols dropped) into zero or
-more pieces; the pieces are aligned, the original word is what the output shows.
+vocabulary by ``ctctool.text.normalize_word`` into zero or more pieces; the pieces
+are aligned, the original word is what the output shows.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from ctctool.errors import CtcToolError
-from ctctool.numbers import spell_number
+from ctctool.text.normalize import normalize_word
 from ctctool.vocab import Vocabulary
 
 #: The word that stands for speech the transcript leaves out.
 STAR = "*"
-#: Symbols read out as words.
-SYMBOL_WORDS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at ", "=": " equals "}
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?")
 
 
 @dataclass(frozen=True)
@@ -45,27 +39,6 @@ class PreparedTranscript:
     labels: tuple[int, ...]
     label_word: tuple[int, ...]
     changes: tuple[str, ...]
-
-
-def normalize_word(word: str, vocab: Vocabulary) -> tuple[str, ...]:
-    """The pieces ``word`` becomes under ``vocab`` (empty when nothing of it can be aligned)."""
-    if all(vocab.id_of(c) is not None for c in word):
-        return (word,)
-    has_capitals = any(len(t) == 1 and t.isupper() for t in vocab.tokens)
-    text = word if has_capitals else word.lower()
-    text = _NUMBER.sub(lambda m: " " + (spell_number(m.group()) or m.group()) + " ", text)
-    for symbol, spoken in SYMBOL_WORDS.items():
-        if vocab.id_of(symbol) is None:
-            text = text.replace(symbol, spoken)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    delimiter = vocab.word_delimiter
-    kept = []
-    for char in text:
-        if char.isspace() or char in "-/_" and vocab.id_of(char) is None:
-            kept.append(" ")
-        elif vocab.id_of(char) is not None and char != delimiter:
-            kept.append(char)
-    return tuple("".join(kept).split())
 
 
 def prepare_transcript(text: str, vocab: Vocabulary, *, star_id: int | None = None) -> PreparedTranscript:

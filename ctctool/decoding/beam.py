@@ -11,33 +11,10 @@ from typing import Iterable, Mapping, Sequence
 import torch
 
 from ctctool.errors import CtcToolError
-from ctctool.hotwords import hotword_trie
-from ctctool.lm import NgramModel
-from ctctool.lm_kenlm import KenlmModel
+from ctctool.decoding.hotwords import hotword_trie
+from ctctool.lm.ngram import NgramModel
+from ctctool.lm.kenlm_model import KenlmModel
 from ctctool.vocab import DEFAULT_CHARACTERS, Vocabulary, default_vocabulary
-
-
-def greedy_decode(
-    log_probs: torch.Tensor, input_lengths: torch.Tensor | Sequence[int] | None = None, *, blank: int = 0
-) -> list[list[int]]:
-    """Best label per frame, repeats collapsed, blanks dropped: one label list per utterance.
-
-    Args:
-        log_probs: (T, C) or (B, T, C) scores on any device (only the argmax matters).
-        input_lengths: (B,) frames per utterance; default T.
-    """
-    if log_probs.dim() == 2:
-        log_probs = log_probs.unsqueeze(0)
-    B, T, _ = log_probs.shape
-    best = log_probs.argmax(dim=-1)  # (B, T)
-    keep = torch.ones_like(best, dtype=torch.bool)
-    keep[:, 1:] = best[:, 1:] != best[:, :-1]
-    keep &= best != blank
-    if input_lengths is not None:
-        lengths = torch.as_tensor(input_lengths, device=best.device)
-        keep &= torch.arange(T, device=best.device)[None, :] < lengths[:, None]
-    best, keep = best.cpu(), keep.cpu()
-    return [best[b][keep[b]].tolist() for b in range(B)]
 
 
 #: Default per-frame token pruning of ``beam_search``: labels below this log-prob are not tried.
@@ -99,7 +76,7 @@ def beam_search(
         beta: bonus per word (default ``DEFAULT_BETA`` with an LM, else 0).
         oov_penalty: added (<= 0) for each word that is not in the LM's vocabulary, once the
             partial word can no longer become one.
-        hotwords: text -> boost (see ``ctctool.hotwords``).
+        hotwords: text -> boost (see ``ctctool.decoding.hotwords``).
         kernel: ``numba`` searches one utterance at a time on the CPU and does everything;
             ``torch`` searches the whole batch at once on the log-probs' device, with no LM,
             hotwords or beta; ``auto`` picks ``torch`` for CUDA log-probs when it can, else ``numba``.
@@ -211,7 +188,7 @@ _COMPILED: dict = {}
 def compiled_lm(lm, vocab: Vocabulary):
     """``lm`` (an ``NgramModel`` or a ``KenlmModel``) flattened for the kernel, spelled with ``vocab``
     (the last few are cached)."""
-    from ctctool.kernels.ngram_tables import compile_kenlm_model, compile_ngram_model
+    from ctctool.lm.tables import compile_kenlm_model, compile_ngram_model
 
     key = (id(lm), vocab)
     if key not in _COMPILED:
@@ -228,34 +205,3 @@ def compiled_lm(lm, vocab: Vocabulary):
                                f"spelled with the vocabulary's tokens; check its case and alphabet")
         _COMPILED[key] = (lm, tables)
     return _COMPILED[key][1]
-
-
-@dataclass(frozen=True)
-class WordFrames:
-    """A decoded word and its frames: first frame of its first token to the last frame of its last
-    token (``end`` exclusive), from the forced alignment of the decoded labels."""
-
-    word: str
-    start: int
-    end: int
-
-
-def word_frames(log_probs: torch.Tensor, labels: Sequence[int], vocab) -> tuple[WordFrames, ...]:
-    """Words of ``labels`` (split at the vocabulary's word delimiter) with their frames in (T, C) ``log_probs``."""
-    from ctctool.align import forced_align
-    from ctctool.spans import token_spans
-
-    if not labels:
-        return ()
-    alignment = forced_align(log_probs, list(labels), blank=vocab.blank)
-    spans = token_spans(alignment.states[0], alignment.frame_log_probs[0], alignment.tokens[0])
-    delimiter = vocab.id_of(vocab.word_delimiter) if vocab.word_delimiter else None
-    words, current = [], []
-    for span in (*spans, None):
-        if span is None or span.token == delimiter:
-            if current:
-                words.append(WordFrames(vocab.decode([s.token for s in current]), current[0].start, current[-1].end))
-            current = []
-        else:
-            current.append(span)
-    return tuple(words)

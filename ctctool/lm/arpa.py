@@ -10,7 +10,7 @@ from pathlib import Path
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import atomic_open
 from ctctool.io.text import decode_text, read_bytes, split_lines
-from ctctool.lm import NgramModel
+from ctctool.lm.ngram import NgramModel
 
 GZIP_MAGIC = b"\x1f\x8b"
 KENLM_BINARY_MAGIC = b"mmap lm "

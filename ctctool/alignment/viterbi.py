@@ -5,7 +5,7 @@ states of the extended sequence (blank, l1, blank, l2, ..., lL, blank).
 
 ``forced_align`` fills the lattice and walks back (numba on the CPU, vectorised
 torch on other devices; both give the same path, ties included). Merging the path
-into token, word and line spans is a separate step, in ``ctctool.spans``.
+into token, word and line spans is a separate step, in ``ctctool.alignment.spans``.
 
 Exactness: the path returned has the highest score among all valid CTC
 alignments (stay on a state, advance one, or skip the blank between two different

@@ -3,7 +3,7 @@
 ``build_binary`` writes a fixed header (magic text, sanity numbers, order, data structure,
 whether the words are stored, the n-gram counts), the search structure, and then every
 vocabulary word, ``<unk>`` first, each followed by a NUL byte. Scoring goes through the
-``kenlm`` package (``ctctool.lm_kenlm``); the words themselves are read here, because the
+``kenlm`` package (``ctctool.lm.kenlm_model``); the words themselves are read here, because the
 decoder needs them to spell the lexicon and the package does not list them.
 """
 
@@ -93,8 +93,8 @@ def read_kenlm_vocabulary(path: str | os.PathLike, header: KenlmHeader | None = 
 
 
 def load_kenlm(path: str | os.PathLike):
-    """A KenLM binary model, scored through the optional ``kenlm`` package: a ``ctctool.lm_kenlm.KenlmModel``."""
-    from ctctool.lm_kenlm import KenlmModel
+    """A KenLM binary model, scored through the optional ``kenlm`` package: a ``ctctool.lm.kenlm_model.KenlmModel``."""
+    from ctctool.lm.kenlm_model import KenlmModel
 
     file = Path(path)
     header = read_kenlm_header(file)

@@ -1,0 +1,1 @@
+"""Audio files as mono float tensors (``loading``) and band-limited resampling (``resample``)."""

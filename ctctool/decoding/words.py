@@ -1,0 +1,42 @@
+"""Words of a decoded label sequence with their frames, from the forced alignment of the labels.
+
+Shapes: T frames, C classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+
+@dataclass(frozen=True)
+class WordFrames:
+    """A decoded word and its frames: first frame of its first token to the last frame of its last
+    token (``end`` exclusive), from the forced alignment of the decoded labels."""
+
+    word: str
+    start: int
+    end: int
+
+
+def word_frames(log_probs: torch.Tensor, labels: Sequence[int], vocab) -> tuple[WordFrames, ...]:
+    """Words of ``labels`` (split at the vocabulary's word delimiter) with their frames in (T, C) ``log_probs``."""
+    from ctctool.alignment.viterbi import forced_align
+    from ctctool.alignment.spans import token_spans
+
+    if not labels:
+        return ()
+    alignment = forced_align(log_probs, list(labels), blank=vocab.blank)
+    spans = token_spans(alignment.states[0], alignment.frame_log_probs[0], alignment.tokens[0])
+    delimiter = vocab.id_of(vocab.word_delimiter) if vocab.word_delimiter else None
+    words, current = [], []
+    for span in (*spans, None):
+        if span is None or span.token == delimiter:
+            if current:
+                words.append(WordFrames(vocab.decode([s.token for s in current]), current[0].start, current[-1].end))
+            current = []
+        else:
+            current.append(span)
+    return tuple(words)

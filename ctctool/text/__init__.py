@@ -1,0 +1,1 @@
+"""Text normalisation shared by alignment and training (``normalize``), and English number words (``numbers``)."""
