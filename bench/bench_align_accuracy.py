@@ -25,16 +25,14 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
     """Signed start and end errors in seconds (aligned - true) over the set, plus counts and timing."""
     import torch
 
+    from ctctool.alignment.pipeline import align_emissions
+    from ctctool.alignment.timing import BoundaryCorrection
     from ctctool.errors import CtcToolError
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import load_model
-    from ctctool.alignment.timing import BoundaryCorrection, SpanTimes
-    from ctctool.alignment.pipeline import align_text
 
     model = load_model(model_spec, torch.device("cpu"))
-    calibration = getattr(model, "calibration", {}) or {}
-    correction = BoundaryCorrection(calibration.get("word_start", 0.0), calibration.get("word_end", 0.0)) if calibrated \
-        else BoundaryCorrection()
+    correction = model.boundary_correction if calibrated else BoundaryCorrection()
     rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
     rows = rows[:limit] if limit else rows
     starts, ends, failed, audio_seconds = [], [], [], 0.0
@@ -43,8 +41,8 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
         truth = json.loads((set_dir / "timings" / f"{utt_id}.json").read_text(encoding="utf-8"))
         try:
             log_probs, seconds = audio_log_probs(model, set_dir / "wavs" / f"{utt_id}.wav")
-            result = align_text(log_probs, text, model.vocab, SpanTimes(model.frame_shift, model.frame_offset),
-                                model=model.name, correction=correction)
+            result = align_emissions(log_probs, text, vocab=model.vocab, frame_shift=model.frame_shift,
+                                     frame_offset=model.frame_offset, correction=correction, name=model.name)
         except CtcToolError as exc:
             failed.append(f"{utt_id}: {exc}")
             continue
@@ -59,7 +57,8 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
                 ends.append(word.end - true["end"])
     elapsed = time.perf_counter() - started
     return {"utterances": len(rows), "failed": failed, "starts": np.array(starts), "ends": np.array(ends),
-            "audio_seconds": audio_seconds, "elapsed": elapsed, "model": model.name, "calibration": calibration if calibrated else {}}
+            "audio_seconds": audio_seconds, "elapsed": elapsed, "model": model.name,
+            "calibration": {"word_start": correction.start, "word_end": correction.end}}
 
 
 def summary(result: dict) -> dict:

@@ -5,6 +5,7 @@ Prints one JSON object per line, all measured in this one run:
   * ``ctctool --help`` wall time vs ``python -c "import torch"`` (help must not import torch);
   * ``ctctool loss`` on T=1000, N=32, C=32 vs the same ``F.ctc_loss`` call in a bare script,
     both as whole processes (target: within 1.2x), without and with the gradient;
+  * the same loss and gradient inside one process: ``ctc_loss`` vs ``F.ctc_loss`` in float32 and float64;
   * ``ctctool wer`` scoring vs ``jiwer`` on 10,000 pairs (bench_wer.py; target: within 1.5x).
 
 Run: python bench/bench_foundation.py [--reps 7]
@@ -91,7 +92,7 @@ def bench_loss(reps: int) -> None:
         bare.write_text(BARE_LOSS)
         for with_grad in (False, True):
             ours = [sys.executable, "-m", "ctctool", "loss", str(scores), str(targets), "--ids", "--json",
-                    "--device", "cpu"]
+                    "--device", "cpu", "--time-major"]  # the array is torch's (T, N, C), as the bare script reads it
             peer = [sys.executable, str(bare), str(scores), str(targets)]
             if with_grad:
                 ours += ["--grad-out", str(folder / "g_ours.npy")]
@@ -109,6 +110,42 @@ def bench_loss(reps: int) -> None:
             emit(record)
 
 
+def bench_loss_in_process(reps: int) -> None:
+    """The same loss and gradient inside one process (after a warm-up): ctctool.ctc_loss (float64,
+    own forward-backward) vs F.ctc_loss forward + backward in float32 and in float64."""
+    import torch
+    import torch.nn.functional as F
+
+    from ctctool import ctc_loss
+
+    rng = np.random.default_rng(SEED)
+    logits = torch.from_numpy(rng.normal(size=(T, N, C)).astype(np.float32))
+    targets = torch.from_numpy(rng.integers(1, C, size=(N, T // 4)))
+    lengths, target_lengths = torch.full((N,), T), torch.full((N,), T // 4)
+
+    def torch_loss(dtype):
+        x = logits.to(dtype).detach().requires_grad_(True)
+        F.ctc_loss(x.log_softmax(-1), targets, lengths, target_lengths).backward()
+        return x.grad
+
+    def ours():
+        return ctc_loss(logits, targets, input_kind="logits", target_lengths=target_lengths, time_major=True,
+                        compute_grad=True).grad
+
+    record = {"bench": "loss_in_process", "T": T, "N": N, "C": C, "L": T // 4}
+    for name, run in (("ctctool_s", ours), ("torch_float32_s", lambda: torch_loss(torch.float32)),
+                      ("torch_float64_s", lambda: torch_loss(torch.float64))):
+        run()
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        record[name] = round(statistics.median(times), 4)
+    record["grad_max_abs_diff_vs_float64"] = float((ours() - torch_loss(torch.float64).float()).abs().max())
+    emit(record)
+
+
 def bench_wer(pairs: int) -> None:
     sys.path.insert(0, str(HERE))
     import bench_wer
@@ -124,6 +161,7 @@ def main() -> None:
     emit({"bench": "meta", "python": sys.version.split()[0], "cpus": os.cpu_count(), "reps": args.reps})
     bench_help(args.reps)
     bench_loss(args.reps)
+    bench_loss_in_process(args.reps)
     bench_wer(args.pairs)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ctctool.errors import CtcToolError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "Vocabulary": "ctctool.vocab",
@@ -28,6 +28,14 @@ _EXPORTS = {
     "AlignedTranscript": "ctctool.alignment.timing",
     "prepare_transcript": "ctctool.alignment.transcript",
     "align_transcript": "ctctool.alignment.pipeline",
+    "align_audio": "ctctool.alignment.pipeline",
+    "align_emissions": "ctctool.alignment.pipeline",
+    "TimedSpan": "ctctool.alignment.timing",
+    "BoundaryCorrection": "ctctool.alignment.timing",
+    "decode": "ctctool.decoding.decoder",
+    "Decoding": "ctctool.decoding.decoder",
+    "DecodedWord": "ctctool.decoding.decoder",
+    "transcribe": "ctctool.decoding.transcribe",
     "greedy_decode": "ctctool.decoding.greedy",
     "beam_search": "ctctool.decoding.beam",
     "Hypothesis": "ctctool.decoding.beam",
@@ -48,6 +56,8 @@ _EXPORTS = {
     "AcousticModel": "ctctool.models.base",
     "load_model": "ctctool.models.loading",
     "windowed_log_probs": "ctctool.models.windowed",
+    "audio_log_probs": "ctctool.models.inference",
+    "resolve_device": "ctctool.devices",
 }
 
 __all__ = ["CtcToolError", "__version__", *_EXPORTS]

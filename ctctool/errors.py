@@ -1,8 +1,17 @@
 """The one exception type that ctctool raises for bad input.
 
-The CLI turns a :class:`CtcToolError` into ``error: <message>`` on stderr and exit
-code 1. Anything else escaping a command is a bug and keeps its traceback.
+The CLI turns a :class:`CtcToolError` into ``error: <message>`` on stderr and exit code 1.
+Anything else escaping a command is a bug and keeps its traceback.
+
+Messages name library parameters in backticks, `name` or `name=value` (``MENTION``), so that
+a front end can show its own spelling: the command line shows `zero_infinity=True` as
+``--zero-infinity`` and `blank` as ``--blank``.
 """
+
+import re
+
+#: A parameter mentioned in a message: `name` or `name=value`.
+MENTION = re.compile(r"`(([A-Za-z_][A-Za-z0-9_]*)(=([^`]*))?)`")
 
 
 class CtcToolError(ValueError):

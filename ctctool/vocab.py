@@ -41,7 +41,7 @@ class Vocabulary:
         if not 0 <= self.blank < len(self.tokens):
             raise CtcToolError(
                 f"blank id {self.blank} is outside the vocabulary of {len(self.tokens)} tokens "
-                f"(ids 0 to {len(self.tokens) - 1}); pass --blank with a valid id"
+                f"(ids 0 to {len(self.tokens) - 1}); pass a valid `blank`"
             )
         index: dict[str, int] = {}
         for i, token in enumerate(self.tokens):
@@ -101,14 +101,18 @@ class Vocabulary:
             pieces.append(" " if token == PIPE_DELIMITER else token)
         return "".join(pieces)
 
+    def text_of(self, ids) -> str:
+        """The words of a label sequence joined by single spaces (no delimiter at the ends or doubled)."""
+        return " ".join(self.decode(ids).split())
+
     def _unknown_message(self, unknown: list[str]) -> str:
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         noun = "character" if len(unknown) == 1 else "characters"
         verb = "is" if len(unknown) == 1 else "are"
-        hint = "remove or replace them, or pass --vocab with a vocabulary that has them"
+        hint = "remove or replace them, or pass a `vocab` that has them"
         if any(c.lower() != c and c.lower() in self._index for c in unknown):
-            hint = "the vocabulary is lowercase: lowercase the text, or pass --vocab"
+            hint = "the vocabulary is lowercase: lowercase the text, or pass another `vocab`"
         return f"{noun} {shown}{more} {verb} not in the vocabulary ({self.size} tokens); {hint}"
 
 
@@ -121,7 +125,15 @@ def default_vocabulary(blank: int = 0) -> Vocabulary:
     characters = list(DEFAULT_CHARACTERS)
     if not 0 <= blank <= len(characters):
         raise CtcToolError(
-            f"--blank {blank} is outside the default vocabulary of {len(characters) + 1} tokens "
+            f"`blank` {blank} is outside the default vocabulary of {len(characters) + 1} tokens "
             f"(ids 0 to {len(characters)})"
         )
     return Vocabulary(tuple(characters[:blank] + [BLANK_TOKEN] + characters[blank:]), blank=blank)
+
+
+def vocabulary_for(classes: int, blank: int = 0) -> Vocabulary:
+    """The vocabulary assumed for C = ``classes`` scores when none is given: the default English one
+    when C matches it, else placeholder tokens ``<0>``, ``<1>``, ... (texts then show class ids)."""
+    if classes == len(DEFAULT_CHARACTERS) + 1:
+        return default_vocabulary(blank)
+    return Vocabulary(tuple(f"<{i}>" for i in range(classes)), blank)

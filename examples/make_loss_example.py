@@ -38,10 +38,10 @@ def main(out: Path = HERE / "emissions.npz") -> None:
     lines = (HERE / "targets.txt").read_text(encoding="utf-8").splitlines()
     rng = np.random.default_rng(SEED)
     input_lengths = np.array([T] * (len(lines) - 1) + [12], dtype=np.int64)
-    logits = np.zeros((T, len(lines), vocab.size), dtype=np.float32)
+    logits = np.zeros((len(lines), T, vocab.size), dtype=np.float32)  # (N, T, C): batch first
     for n, (line, frames) in enumerate(zip(lines, input_lengths)):
         labels = vocab.encode(line) if n < len(lines) - 1 else []
-        logits[:frames, n] = aligned_logits(rng, labels, int(frames), vocab.size)
+        logits[n, :frames] = aligned_logits(rng, labels, int(frames), vocab.size)
     np.savez(out, logits=logits, input_lengths=input_lengths)
 
 

@@ -97,7 +97,7 @@ def test_numba_and_torch_backends_agree_on_larger_inputs(seed):
 
 
 def test_rejects_too_few_frames():
-    with pytest.raises(CtcToolError, match=r"utterance 0: 3 labels with 1 repeats need >= 4 frames; log_probs has 3"):
+    with pytest.raises(CtcToolError, match=r"utterance 0: 3 labels with 1 repeats need >= 4 frames; there are 3 in `log_probs`"):
         forced_align(torch.zeros(3, 3).log_softmax(-1), [1, 1, 2])
 
 
@@ -109,12 +109,12 @@ def test_rejects_blank_label():
 def test_rejects_non_finite():
     lp = torch.zeros(5, 3)
     lp[1, 2] = float("nan")
-    with pytest.raises(CtcToolError, match=r"NaN or infinite values, the first at frame 1 of utterance 0, class 2"):
+    with pytest.raises(CtcToolError, match=r"`log_probs` holds 1 NaN or infinite value\(s\), the first at frame 1 of utterance 0, class 2"):
         forced_align(lp, [1])
 
 
 def test_rejects_bad_shape():
-    with pytest.raises(CtcToolError, match=r"expected shape \(T, C\) or \(B, T, C\), found \(5,\)"):
+    with pytest.raises(CtcToolError, match=r"`log_probs`: expected shape \(T, C\) or \(B, T, C\), found 1 dimensions \(5,\)"):
         forced_align(torch.zeros(5), [1])
 
 

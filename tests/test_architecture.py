@@ -1,6 +1,11 @@
-"""Layering rules of ../STYLE: a pure core, an io layer, a thin CLI; light imports."""
+"""Layering rules of ../STYLE: a pure core, an io layer, a thin CLI; light imports.
+
+Every module of the package belongs to a part (a top-level module or a subpackage), and each
+part may import only the parts listed in ``ALLOWED``: the table is the architecture.
+"""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +13,40 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ctctool"
-CLI_STACK = ("typer", "rich", "click", "ctctool.cli")
+CLI_STACK = ("typer", "rich", "click")
+
+#: part -> the parts of ctctool it may import.
+ALLOWED = {
+    "errors": set(),
+    "vocab": {"errors"},
+    "_checks": {"errors"},
+    "devices": {"errors"},
+    "kernels": set(),
+    "loss": {"errors", "_checks", "kernels"},
+    "metrics": {"errors"},
+    "text": {"errors", "vocab"},
+    "audio": {"errors"},
+    "alignment": {"errors", "vocab", "_checks", "kernels", "text", "models"},
+    "decoding": {"errors", "vocab", "_checks", "kernels", "alignment", "lm", "loss", "models"},
+    "lm": {"errors", "vocab", "kernels", "io"},
+    "models": {"errors", "vocab", "devices", "audio", "alignment", "io"},
+    "training": {"errors", "vocab", "text", "audio", "decoding", "metrics", "models", "io"},
+    "io": {"errors", "vocab", "alignment", "decoding"},
+    "cli": {"errors", "vocab", "_checks", "devices", "loss", "metrics", "text", "audio", "alignment", "decoding",
+            "lm", "models", "training", "io", "kernels"},
+    "__init__": {"errors"},
+    "__main__": {"cli"},
+}
+#: The computational core: never reads or writes files itself (no io), never prints.
+CORE = ("errors", "vocab", "_checks", "devices", "kernels", "loss", "metrics", "text", "audio", "alignment",
+        "decoding")
+#: The modules of the core that run a whole job from audio, and so may load a model.
+PIPELINES = {"alignment/pipeline.py", "decoding/transcribe.py"}
+
+
+def _part(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
 
 
 def _imports(path: Path) -> set[str]:
@@ -18,37 +56,62 @@ def _imports(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
+            if node.module == "ctctool":
+                names.update(f"ctctool.{alias.name}" for alias in node.names)
     return names
 
 
-def _modules(layer: str):
-    if layer == "core":
-        return [p for p in PACKAGE.glob("*.py") if p.name != "__main__.py"]
-    return list((PACKAGE / layer).rglob("*.py"))
+def _internal(names: set[str]) -> set[str]:
+    return {name.split(".")[1] for name in names if name.startswith("ctctool.")}
 
 
-def _offending(names: set[str], banned) -> list[str]:
-    return sorted(n for n in names if any(n == b or n.startswith(b + ".") for b in banned))
+MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _modules("core"), ids=lambda p: p.name)
-def test_core_never_imports_the_cli_stack_or_io(path):
-    assert _offending(_imports(path), CLI_STACK + ("ctctool.io",)) == []
+def test_every_module_belongs_to_a_known_part():
+    assert {_part(path) for path in MODULES} <= set(ALLOWED)
 
 
-@pytest.mark.parametrize("path", _modules("io"), ids=lambda p: p.name)
-def test_io_never_imports_the_cli_stack(path):
-    assert _offending(_imports(path), CLI_STACK) == []
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_imports_only_what_its_part_may(path):
+    part = _part(path)
+    used = _internal(_imports(path)) - {part}
+    allowed = set(ALLOWED[part])
+    if part in ("alignment", "decoding") and str(path.relative_to(PACKAGE)) not in PIPELINES:
+        allowed.discard("models")
+    assert used <= allowed, f"{part} may not import {sorted(used - allowed)}"
 
 
-@pytest.mark.parametrize("path", _modules("models"), ids=lambda p: p.name)
-def test_models_never_import_the_cli_stack(path):
-    assert _offending(_imports(path), CLI_STACK) == []
+@pytest.mark.parametrize("path", [p for p in MODULES if _part(p) != "cli"], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_cli_imports_the_cli_stack(path):
+    offending = [n for n in _imports(path) if any(n == b or n.startswith(b + ".") for b in CLI_STACK)]
+    assert offending == [] and (_part(path) == "__main__" or "ctctool.cli" not in _imports(path))
 
 
-def test_no_module_imports_click():
-    for path in PACKAGE.rglob("*.py"):
-        assert _offending(_imports(path), ("click",)) == [], path
+@pytest.mark.parametrize("path", [p for p in MODULES if _part(p) in CORE], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_core_never_prints_reads_the_environment_or_imports_io(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    attributes = {f"{node.value.id}.{node.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    assert "print" not in calls and "input" not in calls
+    assert not attributes & {"sys.stdout", "sys.stderr", "os.environ", "os.getenv"}
+    assert "io" not in _internal(_imports(path))
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if _part(p) != "cli"], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_library_messages_name_parameters_not_flags(path):
+    """Outside the CLI, a message names `parameter` (the CLI shows it as its flag), never --flag."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    texts = [node.value for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    assert [t for t in texts if FLAG.search(t)] == []
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -62,8 +125,9 @@ def test_import_ctctool_is_light():
     assert loaded.isdisjoint({"torch", "numpy", "typer", "rich", "matplotlib", "jiwer"})
 
 
-def test_import_ctctool_models_is_light():
-    assert _loaded_after("import ctctool.models").isdisjoint({"torch", "numpy", "transformers"})
+@pytest.mark.parametrize("package", ["models", "alignment", "decoding", "lm", "text", "audio"])
+def test_importing_a_subpackage_is_light(package):
+    assert _loaded_after(f"import ctctool.{package}").isdisjoint({"torch", "numpy", "transformers", "numba"})
 
 
 def test_help_does_not_import_torch():
@@ -77,3 +141,13 @@ def test_help_does_not_import_torch():
 def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "ctctool", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "loss" in result.stdout and "wer" in result.stdout
+
+
+def test_no_runtime_dependency_goes_unused():
+    """Every runtime dependency in pyproject.toml is imported by the package."""
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)\]", pyproject, flags=re.S | re.M).group(1)
+    required = {re.split(r"[<>=!~\[ ]", item.strip().strip('",'))[0] for item in block.split(",") if item.strip()}
+    imported = {name.split(".")[0] for path in MODULES for name in _imports(path)}
+    import_name = {"soundfile": "soundfile", "numba": "numba"}
+    assert {r for r in required if import_name.get(r, r) not in imported} == set()

@@ -91,20 +91,21 @@ def test_error_missing_frame_shift():
 def test_error_vocabulary_size(tmp_path):
     np.save(tmp_path / "e.npy", np.zeros((50, 29), dtype=np.float32))
     _error(run_cli("align", "--emissions", tmp_path / "e.npy", "--frame-shift", "0.02", TRANSCRIPT),
-           f"{tmp_path / 'e.npy'}: C=29 classes but the vocabulary has 31 tokens; pass --vocab with one token per class")
+           f"{tmp_path / 'e.npy'}: the emissions have C=29 classes but the vocabulary has 31 tokens; pass --vocab with "
+           "one token per class")
 
 
 def test_error_not_log_probs(tmp_path):
     np.save(tmp_path / "e.npy", np.ones((50, 31), dtype=np.float32))
     _error(run_cli("align", "--emissions", tmp_path / "e.npy", "--frame-shift", "0.02", TRANSCRIPT),
-           f"{tmp_path / 'e.npy'}: --input-kind log-probs needs values <= 0; these look like logits, "
+           f"{tmp_path / 'e.npy'}: the emissions: --input-kind log-probs needs values <= 0; these look like logits, "
            "so pass --input-kind logits")
 
 
 def test_error_too_short(tmp_path):
     np.save(tmp_path / "e.npy", np.load(EMISSIONS)[:20])
     _error(run_cli("align", "--emissions", tmp_path / "e.npy", "--frame-shift", "0.02", TRANSCRIPT),
-           f"{TRANSCRIPT}: utterance 0: 35 labels with 0 repeats need >= 35 frames; log_probs has 20")
+           f"{TRANSCRIPT}: utterance 0: 35 labels with 0 repeats need >= 35 frames; there are 20 in the emissions")
 
 
 def test_error_unknown_model(tmp_path):

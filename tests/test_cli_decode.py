@@ -46,8 +46,8 @@ def test_error_vocabulary_size(tmp_path):
     np.save(tmp_path / "e.npy", np.zeros((10, 29), dtype=np.float32))
     result = run_cli("decode", tmp_path / "e.npy")
     assert result.exit_code == 1
-    assert result.stderr == (f"error: {tmp_path / 'e.npy'}: C=29 classes but the vocabulary has 31 tokens; "
-                             "pass --vocab with one token per class\n")
+    assert result.stderr == (f"error: {tmp_path / 'e.npy'}: scores have C=29 classes but the vocabulary has 31 "
+                             "tokens; pass --vocab with one token per class\n")
 
 
 def test_error_key_count(tmp_path):

@@ -18,9 +18,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 @pytest.fixture()
 def batch(tmp_path):
-    """(T=30, N=2, C=31) logits in a .npy file and two text targets."""
+    """(N=2, T=30, C=31) logits in a .npy file and two text targets."""
     rng = np.random.default_rng(0)
-    logits = rng.normal(size=(30, 2, 31)).astype(np.float32)
+    logits = rng.normal(size=(2, 30, 31)).astype(np.float32)
     np.save(tmp_path / "logits.npy", logits)
     (tmp_path / "targets.txt").write_text("hello\nab\n", encoding="utf-8")
     return tmp_path, logits
@@ -37,7 +37,8 @@ def test_example_runs_and_reports_the_infeasible_utterance():
     payload = json.loads(result.stdout)
     assert [u["feasible"] for u in payload["utterances"]] == [True, True, True, False]
     assert payload["loss"] is None  # the mean includes an infinite loss; JSON carries it as null
-    assert "utterance 3 (" in result.stderr and "44 frames, input length is 12 (32 missing); loss is inf" in result.stderr
+    assert result.stderr.endswith("examples/targets.txt line 4) is infeasible: 43 labels with 1 repeats need 44 "
+                                  "frames, the input has 12 (32 missing); loss is inf\n")
 
 
 def test_example_file_is_reproducible(tmp_path):
@@ -59,7 +60,8 @@ def test_json_output_matches_the_library(batch):
     first = payload["utterances"][0]
     assert first == {"index": 0, "loss": pytest.approx(float(expected.losses[0]), rel=1e-6),
                      "loss_per_token": pytest.approx(float(expected.losses[0]) / 5, rel=1e-6),
-                     "input_length": 30, "target_length": 5, "frames_needed": 6, "feasible": True, "zeroed": False}
+                     "input_length": 30, "target_length": 5, "frames_needed": 6, "feasible": True, "zeroed": False,
+                     "reason": ""}
 
 
 def test_table_output(batch):
@@ -80,19 +82,25 @@ def test_reduction_none_lists_every_loss(batch):
 
 def test_grad_out_is_written_in_the_input_layout(batch):
     folder, logits = batch
-    batch_first = np.ascontiguousarray(logits.transpose(1, 0, 2))
-    np.save(folder / "bf.npy", batch_first)
-    result = run_cli("loss", folder / "bf.npy", folder / "targets.txt", "--batch-first", "--grad-out", folder / "g.npy")
+    time_major = np.ascontiguousarray(logits.transpose(1, 0, 2))
+    np.save(folder / "tm.npy", time_major)
+    result = run_cli("loss", folder / "tm.npy", folder / "targets.txt", "--time-major", "--grad-out", folder / "g.npy")
     assert result.exit_code == 0, result.stderr
     grad = np.load(folder / "g.npy")
     expected = _expected(logits, ["hello", "ab"], compute_grad=True).grad.numpy().transpose(1, 0, 2)
-    assert grad.shape == (2, 30, 31) and grad.dtype == np.float32
+    assert grad.shape == (30, 2, 31) and grad.dtype == np.float32
     assert np.allclose(grad, expected, atol=1e-7)
+
+
+def test_batch_first_flag_is_still_accepted(batch):
+    folder, logits = batch
+    result = run_cli("loss", folder / "logits.npy", folder / "targets.txt", "--batch-first", "--json")
+    assert json.loads(result.stdout)["loss"] == pytest.approx(float(_expected(logits, ["hello", "ab"]).loss), rel=1e-6)
 
 
 def test_npz_input_lengths_and_ids(tmp_path):
     rng = np.random.default_rng(1)
-    logits = rng.normal(size=(20, 2, 5)).astype(np.float64)
+    logits = rng.normal(size=(2, 20, 5)).astype(np.float64)
     np.savez(tmp_path / "s.npz", emissions=logits, input_lengths=np.array([20, 7]))
     (tmp_path / "ids.txt").write_text("1 2 2\n4\n", encoding="utf-8")
     payload = json.loads(run_cli("loss", tmp_path / "s.npz", tmp_path / "ids.txt", "--ids", "--json",
@@ -133,7 +141,8 @@ def test_zero_infinity_reports_zeroed(batch):
     assert result.exit_code == 0
     utterance = json.loads(result.stdout)["utterances"][1]
     assert utterance["feasible"] is False and utterance["zeroed"] is True and utterance["loss"] == 0.0
-    assert "2 labels need 2 frames, input length is 1 (1 missing); loss zeroed by --zero-infinity" in result.stderr
+    assert result.stderr == (f"warning: utterance 1 ({folder / 'targets.txt'} line 2) is infeasible: 2 labels with 0 "
+                             "repeats need 2 frames, the input has 1 (1 missing); loss zeroed by --zero-infinity\n")
 
 
 def _error(result, message):
@@ -155,22 +164,32 @@ def test_error_unknown_character(batch):
     (folder / "bad.txt").write_text("hello\nnaïve\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "bad.txt"),
            f"{folder / 'bad.txt'} line 2: character 'ï' (U+00EF) is not in the vocabulary (31 tokens); "
-           "remove or replace them, or pass --vocab with a vocabulary that has them")
+           "remove or replace them, or pass a --vocab that has them")
 
 
 def test_error_more_target_lines_than_utterances(batch):
     folder, _ = batch
     (folder / "three.txt").write_text("a\nb\nc\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "three.txt"),
-           f"{folder / 'three.txt'}: 3 target lines but {folder / 'logits.npy'} holds 2 utterance(s); "
+           f"{folder / 'three.txt'}: 3 target lines but {folder / 'logits.npy'} holds 2 utterance(s) (2, 30, 31); "
            "write one line per utterance (an empty line is an empty target)")
+
+
+def test_error_time_major_array_without_the_flag(batch):
+    folder, logits = batch
+    np.save(folder / "tm.npy", np.ascontiguousarray(logits.transpose(1, 0, 2)))
+    _error(run_cli("loss", folder / "tm.npy", folder / "targets.txt"),
+           f"{folder / 'targets.txt'}: 2 target lines but {folder / 'tm.npy'} holds 30 utterance(s) (30, 2, 31); "
+           "write one line per utterance (an empty line is an empty target); the scores look time-major "
+           "(T, N, C): pass --time-major")
 
 
 def test_error_id_equal_to_blank(batch):
     folder, _ = batch
     (folder / "ids.txt").write_text("1 2\n3 0 4\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "ids.txt", "--ids"),
-           "utterance 1: label 0 at position 1 is the blank id; targets hold non-blank ids below C")
+           f"{folder / 'ids.txt'} line 2: label 0 is the blank id; targets hold non-blank class ids below C=31 of "
+           f"{folder / 'logits.npy'}")
 
 
 def test_error_id_not_an_integer(batch):
@@ -184,7 +203,7 @@ def test_error_input_length_beyond_T(batch):
     folder, _ = batch
     (folder / "lengths.txt").write_text("30\n31\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "targets.txt", "--input-lengths", folder / "lengths.txt"),
-           "utterance 1: input length 31 is outside 1..T where T=30 frames")
+           f"{folder / 'logits.npy'}: utterance 1: --input-lengths 31 is outside 1..T where T=30 frames")
 
 
 def test_error_nan(tmp_path):
@@ -193,15 +212,15 @@ def test_error_nan(tmp_path):
     np.save(tmp_path / "s.npy", array)
     (tmp_path / "t.txt").write_text("a\n", encoding="utf-8")
     _error(run_cli("loss", tmp_path / "s.npy", tmp_path / "t.txt"),
-           "scores hold 1 NaN or infinite values, the first at frame 3 of utterance 0, class 4; scores must be finite")
+           f"{tmp_path / 's.npy'}: scores holds 1 NaN or infinite value(s), the first at frame 3 of utterance 0, "
+           "class 4; expected finite values")
 
 
 def test_error_wrong_ndim(tmp_path):
     np.save(tmp_path / "s.npy", np.zeros(5, dtype=np.float32))
     (tmp_path / "t.txt").write_text("a\n", encoding="utf-8")
     _error(run_cli("loss", tmp_path / "s.npy", tmp_path / "t.txt"),
-           f"{tmp_path / 's.npy'}: expected 2 dimensions (T, C) or 3 dimensions (T, N, C), found shape (5,); "
-           "use --batch-first for (N, T, C)")
+           f"{tmp_path / 's.npy'}: expected (T, C) or (N, T, C) scores, found shape (5,)")
 
 
 def test_error_pickled_array_is_never_loaded(tmp_path):
@@ -231,14 +250,16 @@ def test_error_npz_without_known_key(tmp_path):
            "or store it as one of logits, log_probs, probs, emissions")
 
 
-def test_error_gradient_of_infeasible_leaves_no_file(batch):
-    folder, _ = batch
+def test_gradient_of_an_infeasible_utterance_is_zero(batch):
+    folder, logits = batch
     (folder / "lengths.txt").write_text("30\n1\n", encoding="utf-8")
     result = run_cli("loss", folder / "logits.npy", folder / "targets.txt", "--input-lengths", folder / "lengths.txt",
-                     "--grad-out", folder / "g.npy")
-    _error(result, "utterance 1 is infeasible (its loss is inf), so the gradient is undefined; "
-                   "pass --zero-infinity to zero infeasible losses and their gradients")
-    assert not (folder / "g.npy").exists()
+                     "--grad-out", folder / "g.npy", "--reduction", "none")
+    assert result.exit_code == 0, result.stderr
+    grad = np.load(folder / "g.npy")
+    assert not grad[1].any() and grad[0].any()
+    expected = _expected(logits, ["hello", "ab"], input_lengths=[30, 1], reduction="none", compute_grad=True)
+    assert np.allclose(grad, expected.grad.numpy(), atol=1e-7)
     assert list(folder.glob(".g.npy*")) == []
 
 

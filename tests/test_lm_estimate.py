@@ -218,7 +218,7 @@ def test_read_sentences_plain_and_metadata(tmp_path):
 def test_read_sentences_metadata_needs_bars(tmp_path):
     (tmp_path / "metadata.csv").write_text("id1|a|a\nno bars here\n", encoding="utf-8")
     with raises_exactly(f"{tmp_path / 'metadata.csv'} line 2: expected id|text|normalized (LJSpeech metadata.csv), "
-                        "found no '|'; drop --metadata for one sentence a line"):
+                        "found no '|'; leave `metadata` out for one sentence a line"):
         read_sentences(tmp_path / "metadata.csv", metadata=True)
 
 

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from ctctool.alignment.timing import BoundaryCorrection
 from ctctool.models.base import AcousticModel, receptive_field, receptive_field_offset
 from ctctool.models.loading import load_model
 from ctctool.models.windowed import windowed_log_probs
@@ -25,6 +26,7 @@ class ConvModel:
     sample_rate = 16000
     frame_shift = 0.02
     frame_offset = 0.0
+    boundary_correction = BoundaryCorrection()
 
     def __init__(self, classes: int = 5):
         generator = torch.Generator().manual_seed(0)

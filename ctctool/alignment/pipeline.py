@@ -1,4 +1,7 @@
-"""Align a prepared transcript to one utterance's log-probs: characters, words, lines in seconds.
+"""The whole alignment job: a transcript and audio (with a model) or emissions -> ``AlignedTranscript``.
+
+``align_audio`` and ``align_emissions`` are what ``ctctool align`` runs; ``align_text`` and
+``align_transcript`` are the steps below them.
 
 Shapes: T frames, C classes. With a star (``*``) in the transcript, one column is
 appended to the log-probs for it: log-prob 0 on every frame, so it absorbs any
@@ -7,13 +10,94 @@ stretch of audio the transcript does not cover (as in the MMS alignment recipe).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from ctctool.alignment.viterbi import forced_align
+from ctctool import _checks
+from ctctool.alignment.options import MIN_CONFIDENCE
 from ctctool.alignment.spans import merge_spans, token_spans
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript, prepare_transcript
-from ctctool.vocab import Vocabulary
+from ctctool.alignment.viterbi import forced_align
+from ctctool.errors import CtcToolError
+from ctctool.vocab import Vocabulary, vocabulary_for
+
+
+
+def align_audio(
+    audio,
+    transcript: str,
+    model="default",
+    *,
+    sample_rate: int | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+    star: bool = False,
+    device="cpu",
+) -> AlignedTranscript:
+    """Timestamps of every character, word and line of ``transcript`` in ``audio``.
+
+    Args:
+        audio: an audio file (wav, flac, ogg; any rate, mixed to mono), or a (samples,) float
+            waveform at ``sample_rate`` Hz (default: the model's rate).
+        transcript: the text, one line per segment; words are normalised to the model's
+            vocabulary, and the output shows them as written.
+        model: an acoustic model (``ctctool.AcousticModel``), or a spec: ``default`` (the built-in
+            English model), a ctctool checkpoint file, or a local wav2vec2-style folder, loaded
+            onto ``device``. Its frame timing and boundary correction are applied.
+        min_confidence: lines scoring below it are flagged.
+        star: put a ``*`` (absorbing speech the transcript lacks) at the start and the end.
+    """
+    from ctctool.models.inference import audio_log_probs
+    from ctctool.models.loading import as_model
+
+    acoustic = as_model(model, device)
+    log_probs, _ = audio_log_probs(acoustic, audio, sample_rate)
+    return align_emissions(log_probs, transcript, model=acoustic, min_confidence=min_confidence, star=star)
+
+
+def align_emissions(
+    emissions: torch.Tensor,
+    transcript: str,
+    *,
+    model=None,
+    vocab: Vocabulary | None = None,
+    frame_shift: float | None = None,
+    frame_offset: float = 0.0,
+    input_kind: str = "log-probs",
+    min_confidence: float = MIN_CONFIDENCE,
+    star: bool = False,
+    correction: BoundaryCorrection = BoundaryCorrection(),
+    name: str = "emissions",
+) -> AlignedTranscript:
+    """Timestamps of ``transcript`` in saved emissions of one utterance.
+
+    Args:
+        emissions: (T, C) scores of one utterance (a (1, T, C) batch is accepted too).
+        model: the acoustic model that made them: its vocabulary, frame shift and offset,
+            boundary correction and name are used (leave the next four out).
+        vocab: the C classes (default: ``vocabulary_for(C)``, blank 0).
+        frame_shift: seconds per frame (required without ``model``); frame_offset: seconds of frame 0.
+        input_kind: ``log-probs`` (default), ``logits`` or ``probs``.
+        correction: seconds added to word and line edges.
+        name: the model name the result carries.
+    """
+    if model is not None:
+        if vocab is not None or frame_shift is not None:
+            raise CtcToolError("`model` brings its vocabulary and frame shift: leave `vocab` and `frame_shift` out")
+        vocab, frame_shift, frame_offset = model.vocab, model.frame_shift, model.frame_offset
+        correction, name = model.boundary_correction, model.name
+    if vocab is None:
+        vocab = vocabulary_for(_checks.batched(emissions, name="emissions")[0].shape[-1])
+    log_probs = emission_log_probs(emissions, vocab, input_kind)
+    if frame_shift is None or not frame_shift > 0 or not math.isfinite(frame_shift):
+        raise CtcToolError(f"`frame_shift` {frame_shift}: expected the seconds between frames (> 0), e.g. 0.02")
+    if not math.isfinite(frame_offset):
+        raise CtcToolError(f"`frame_offset` {frame_offset}: expected a finite number of seconds")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise CtcToolError(f"`min_confidence` {min_confidence}: expected a number from 0 to 1")
+    return align_text(log_probs, transcript, vocab, SpanTimes(frame_shift, frame_offset), model=name,
+                      min_confidence=min_confidence, star_ends=star, correction=correction)
 
 
 def with_star_column(log_probs: torch.Tensor) -> torch.Tensor:
@@ -72,6 +156,16 @@ def align_transcript(
 
 def _token_text(vocab: Vocabulary, class_id: int) -> str:
     return vocab.tokens[class_id]
+
+
+def emission_log_probs(emissions: torch.Tensor, vocab: Vocabulary, input_kind: str = "log-probs") -> torch.Tensor:
+    """Validated (T, C) log-probs of one utterance's ``emissions`` ((T, C), or a (1, T, C) batch) for ``vocab``."""
+    x, _ = _checks.batched(emissions, name="emissions")
+    if x.shape[0] != 1:
+        raise CtcToolError(f"`emissions`: expected one utterance (T, C), found a batch of {x.shape[0]} "
+                           f"{tuple(emissions.shape)}")
+    _checks.check_classes(x, vocab.size, "emissions")
+    return _checks.log_probs_from(x[0], input_kind, name="emissions")
 
 
 def align_text(

@@ -1,7 +1,7 @@
 """Frames to seconds, and the timed result of an alignment.
 
 ``SpanTimes`` turns frame indices into seconds; ``BoundaryCorrection`` is a model's
-calibration of its CTC spikes, applied to every tier alike; ``AlignedTranscript`` is
+calibration of its CTC spikes, applied to words and lines; ``AlignedTranscript`` is
 what every alignment output format is written from.
 """
 

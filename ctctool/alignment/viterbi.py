@@ -21,8 +21,8 @@ from typing import Literal, Sequence
 import numpy as np
 import torch
 
+from ctctool import _checks
 from ctctool.errors import CtcToolError
-from ctctool.loss import _input_lengths, _padded_targets, _check_labels, _frames_needed_batch
 
 Backend = Literal["auto", "numba", "torch"]
 
@@ -61,52 +61,46 @@ def forced_align(
 
     Args:
         log_probs: (T, C) or (B, T, C) CTC log-probabilities (finite).
-        targets: (L,) labels for a (T, C) input; for a batch, padded (B, S') or
+        targets: (L,) labels for a (T, C) input; for a batch, padded (B, L_max) or
             concatenated with ``target_lengths``, or a list of B label lists.
         input_lengths: (B,) frames per utterance; default T.
         backend: ``numba`` (CPU tensors), ``torch`` (any device), or ``auto``: numba on
             the CPU, torch elsewhere. Both return the same path.
     """
-    if not isinstance(log_probs, torch.Tensor) or not log_probs.is_floating_point():
-        raise CtcToolError("log_probs: expected a floating-point torch.Tensor of shape (T, C) or (B, T, C)")
-    if log_probs.dim() == 2:
-        log_probs = log_probs.unsqueeze(0)
-        if not isinstance(targets, torch.Tensor) and all(isinstance(v, (int, np.integer)) for v in targets):
-            targets = [list(targets)]
-    if log_probs.dim() != 3:
-        raise CtcToolError(f"log_probs: expected shape (T, C) or (B, T, C), found {tuple(log_probs.shape)}")
-    B, T, C = log_probs.shape
-    if not 0 <= blank < C:
-        raise CtcToolError(f"blank id {blank} is outside the {C} classes (ids 0 to {C - 1})")
-    if not bool(torch.isfinite(log_probs).all()):
-        b, t, c = (int(v) for v in (~torch.isfinite(log_probs)).nonzero()[0])
-        raise CtcToolError(f"log_probs hold NaN or infinite values, the first at frame {t} of utterance {b}, class {c}")
-    in_lens = _input_lengths(input_lengths, B, T, log_probs.device)
-    padded, tgt_lens = _padded_targets(targets, target_lengths, B, log_probs.device)
-    _check_labels(padded, tgt_lens, blank, C)
-    needed = _frames_needed_batch(padded, tgt_lens)
+    x, _ = _checks.batched(log_probs, name="log_probs")
+    _checks.check_nonempty(x, "log_probs")
+    B, T, C = x.shape
+    _checks.check_blank(blank, C)
+    _checks.check_finite(x, "log_probs")
+    in_lens = _checks.input_lengths(input_lengths, B, T, x.device)
+    padded, tgt_lens = _checks.padded_targets(targets, target_lengths, B, x.device)
+    _checks.check_labels(padded, tgt_lens, blank, C)
+    needed = _checks.frames_needed(padded, tgt_lens)
     short = (in_lens < needed).nonzero()
     if short.numel():
         b = int(short[0, 0])
         raise CtcToolError(
             f"utterance {b}: {int(tgt_lens[b])} labels with {int(needed[b] - tgt_lens[b])} repeats need "
-            f">= {int(needed[b])} frames; log_probs has {int(in_lens[b])}"
+            f">= {int(needed[b])} frames; there are {int(in_lens[b])} in `log_probs`"
         )
+    log_probs = x
     ext, skip_ok, state_counts = _extended_sequences(padded, tgt_lens, blank)
     if backend == "auto":
         backend = "numba" if log_probs.device.type == "cpu" else "torch"
     if backend == "numba":
         if log_probs.device.type != "cpu":
-            raise CtcToolError("backend numba runs on CPU tensors; use backend torch or auto for other devices")
+            raise CtcToolError("`backend=numba` runs on CPU tensors; use `backend=torch` or `backend=auto` for "
+                               "other devices")
         states, frame_scores, scores = _run_numba(log_probs, in_lens, ext, state_counts, skip_ok)
     elif backend == "torch":
         from ctctool.kernels.viterbi_torch import viterbi_batch_torch
 
+        device = log_probs.device
         states, frame_scores, scores = viterbi_batch_torch(
-            log_probs, in_lens, ext.to(log_probs.device), state_counts.to(log_probs.device), skip_ok.to(log_probs.device)
+            log_probs, in_lens, ext.to(device), state_counts.to(device), skip_ok.to(device)
         )
     else:
-        raise CtcToolError(f"backend {backend!r}: expected auto, numba or torch")
+        raise CtcToolError(f"`backend` {backend!r}: expected auto, numba or torch")
     ext_cpu = ext.cpu()
     tokens = torch.where(states >= 0, ext_cpu.gather(1, states.clamp(min=0)), torch.full_like(states, -1))
     device = log_probs.device

@@ -1,16 +1,19 @@
-"""What every command shares: the error wrapper, the --device option, output helpers."""
+"""What every command shares: the error wrapper (library parameters shown as flags), --device, output helpers."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import math
+import re
 import sys
+import typing
 from typing import Annotated, Any, Callable, TypeVar
 
 import typer
 
-from ctctool.errors import CtcToolError
+from ctctool.errors import MENTION, CtcToolError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,50 +27,62 @@ DeviceOption = Annotated[
 ]
 
 
-def reports_errors(command: F) -> F:
-    """Turn a CtcToolError raised by ``command`` into ``error: ...`` and exit code 1."""
+def reports_errors(command: F = None, *, flags: dict[str, str] | None = None):
+    """Turn a CtcToolError raised by ``command`` into ``error: ...`` and exit code 1.
+
+    The library names its parameters in backticks (`zero_infinity=True`, `blank`); the message
+    shows the command's flags instead (``--zero-infinity``, ``--blank``), found from the command's
+    own options. ``flags`` adds mentions whose flag has another name: a parameter name, or a
+    whole ``name=value`` mention, mapped to the text to show.
+    """
+    if command is None:
+        return lambda function: reports_errors(function, flags=flags)
+    options = {**_option_flags(command), **(flags or {})}
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except CtcToolError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {as_flags(str(exc), options)}", file=sys.stderr)
             raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def resolve_device(spec: str):
-    """Map a --device value to a ``torch.device``; explicit CUDA without a GPU is an error."""
-    import torch
+def as_flags(message: str, options: dict[str, str]) -> str:
+    """``message`` with each backticked parameter mention shown as the command line spells it."""
 
-    text = spec.strip().lower()
-    if text == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if text == "cpu":
-        return torch.device("cpu")
-    if text == "cuda" or text.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise CtcToolError(
-                f"--device {spec}: no CUDA GPU is available to torch "
-                f"(torch {torch.__version__}); use --device cpu, or --device auto to pick a GPU "
-                "only when there is one"
-            )
-        if text == "cuda":
-            return torch.device("cuda")
-        index_text = text[len("cuda:"):]
-        if not index_text.isdigit():
-            raise CtcToolError(f"--device {spec}: expected cuda:N with N a GPU index, e.g. cuda:0")
-        index = int(index_text)
-        count = torch.cuda.device_count()
-        if index >= count:
-            raise CtcToolError(
-                f"--device {spec}: GPU index {index} does not exist; this machine has {count} "
-                f"GPU(s), indices 0 to {count - 1}"
-            )
-        return torch.device("cuda", index)
-    raise CtcToolError(f"--device {spec}: expected auto, cpu, cuda or cuda:N")
+    def shown(match: re.Match) -> str:
+        whole, name, value = match.group(1), match.group(2), match.group(4)
+        if whole in options:
+            return options[whole]
+        flag = options.get(name)
+        if flag is None or not flag.startswith("-"):
+            return flag or whole
+        if value is None or value == "True":
+            return flag
+        if value == "False":
+            return "--no-" + flag.lstrip("-")
+        return f"{flag} {value.strip(chr(39) + chr(34))}"
+
+    return MENTION.sub(shown, message)
+
+
+def _option_flags(command: Callable) -> dict[str, str]:
+    """Parameter name -> its long flag (``--name``), or its metavar (``NAME``) for an argument."""
+    flags = {}
+    hints = typing.get_type_hints(command, include_extras=True)
+    for name in inspect.signature(command).parameters:
+        for info in getattr(hints.get(name), "__metadata__", ()):
+            if isinstance(info, typer.models.ArgumentInfo):
+                flags[name] = name.upper()
+            elif isinstance(info, typer.models.OptionInfo):
+                declared = [info.default] if isinstance(info.default, str) else []
+                declared += list(info.param_decls or ())
+                long = [d for d in declared if isinstance(d, str) and d.startswith("--")]
+                flags[name] = long[0] if long else "--" + name.replace("_", "-")
+    return flags
 
 
 def json_number(value: float) -> float | None:

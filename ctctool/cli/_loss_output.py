@@ -26,23 +26,19 @@ def _rows(result: CtcLossResult) -> list[dict]:
             "frames_needed": int(result.frames_needed[n]),
             "feasible": bool(result.feasible[n]),
             "zeroed": bool(result.zeroed[n]),
+            "reason": result.reasons[n],
         })
     return rows
 
 
 def warn_infeasible(result: CtcLossResult, targets: Path) -> None:
-    """One stderr line per infeasible utterance, with the frames missing."""
+    """One stderr line per infeasible utterance, with the reason (frames missing, or zero probabilities)."""
     for row in _rows(result):
         if row["feasible"]:
             continue
-        missing = row["frames_needed"] - row["input_length"]
         outcome = "loss zeroed by --zero-infinity" if row["zeroed"] else "loss is inf"
-        print(
-            f"warning: utterance {row['index']} ({targets} line {row['index'] + 1}): {row['target_length']} labels "
-            f"need {row['frames_needed']} frames, input length is {row['input_length']} "
-            f"({missing} missing); {outcome}",
-            file=sys.stderr,
-        )
+        print(f"warning: utterance {row['index']} ({targets} line {row['index'] + 1}) is infeasible: "
+              f"{row['reason']}; {outcome}", file=sys.stderr)
 
 
 def print_loss_json(result: CtcLossResult, reduction: str) -> None:

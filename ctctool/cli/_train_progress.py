@@ -15,7 +15,7 @@ PLAIN_EVERY = 50  # batches between progress lines when stderr is not a terminal
 class TrainProgress:
     """Receives the training loop's events and draws them (only on rank 0)."""
 
-    def __init__(self, enabled: bool, rejected: tuple[str, ...]):
+    def __init__(self, enabled: bool, corpus):
         self.enabled = enabled
         self.console = Console(stderr=True)
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -24,14 +24,18 @@ class TrainProgress:
                                  disable=not enabled or not self.console.is_terminal)
         self.task = None
         self.epoch = -1
-        self.rejected = rejected
+        self.corpus = corpus
 
     def __enter__(self):
         if self.enabled:
-            for reason in self.rejected[:20]:
+            rejected = self.corpus.rejected
+            for reason in rejected[:20]:
                 print(f"warning: left out {reason}", file=sys.stderr)
-            if len(self.rejected) > 20:
-                print(f"warning: left out {len(self.rejected) - 20} more utterances", file=sys.stderr)
+            if len(rejected) > 20:
+                print(f"warning: left out {len(rejected) - 20} more utterances", file=sys.stderr)
+            if self.corpus.normalised:
+                print(f"note: normalised {self.corpus.normalised} transcript(s) to the vocabulary, e.g. "
+                      f"{'; '.join(self.corpus.examples)}", file=sys.stderr)
         self.progress.__enter__()
         return self
 

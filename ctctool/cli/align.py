@@ -7,15 +7,15 @@ from typing import Annotated, List, Literal, Optional
 
 import typer
 
+from ctctool.alignment.options import MIN_CONFIDENCE
 from ctctool.cli._common import DeviceOption, reports_errors
-from ctctool.errors import CtcToolError
 
 app = typer.Typer()
 Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
 
 
 @app.command("align")
-@reports_errors
+@reports_errors(flags={"frame_offset": "--offset", "emissions": "the emissions", "log_probs": "the emissions"})
 def align(
     paths: Annotated[Optional[List[Path]], typer.Argument(help="AUDIO TRANSCRIPT, or TRANSCRIPT alone with --emissions.", show_default=False)] = None,
     emissions: Annotated[Optional[Path], typer.Option(help="Log-probs (.npy, .npz or .pt), (T, C), instead of audio and a model.")] = None,
@@ -26,36 +26,33 @@ def align(
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary of --emissions: one token per line or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
     blank: Annotated[int, typer.Option(help="Class id of the blank token of --emissions.")] = 0,
     model: Annotated[str, typer.Option(help="Acoustic model for audio: default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
-    manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id) to align into --out-dir.")] = None,
+    manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id), or an LJSpeech folder, to align into --out-dir.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="With --manifest: one output file per item; items already there are skipped.")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = "json",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
-    min_confidence: Annotated[float, typer.Option(help="Lines whose mean posterior is below this are flagged.")] = 0.2,
+    min_confidence: Annotated[float, typer.Option(help="Lines whose mean posterior is below this are flagged.")] = MIN_CONFIDENCE,
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """Timestamps of every word, character and line of a transcript (Viterbi over the CTC lattice)."""
-    from ctctool.cli import _align_run as run
+    from ctctool.cli import _align_inputs as inputs
 
     paths = paths or []
     if manifest is not None:
         if paths or emissions is not None or out_dir is None:
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")
-        run.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star)
+        inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star)
         return
-    if emissions is None:
-        if len(paths) != 2:
-            raise typer.BadParameter("expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)", param_hint="PATHS")
-        result = run.align_audio(paths[0], paths[1], model, device, min_confidence, star, plot=plot)
-        utterance_id = paths[0].stem
+    if len(paths) != (1 if emissions is not None else 2):
+        hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
+        raise typer.BadParameter(hint, param_hint="PATHS")
+    if emissions is not None:
+        result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
+                                                device, min_confidence, star)
     else:
-        if len(paths) != 1:
-            raise typer.BadParameter("with --emissions, give only the TRANSCRIPT", param_hint="PATHS")
-        if frame_shift is None or frame_shift <= 0:
-            raise CtcToolError("--emissions needs --frame-shift SECONDS (> 0), the time between frames, e.g. 0.02")
-        result = run.align_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank, device,
-                                     min_confidence, star, plot=plot)
-        utterance_id = paths[0].stem
-    run.report(result, min_confidence)
-    run.write(result, output_format, output, utterance_id)
+        result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star)
+    inputs.report(result, min_confidence)
+    if plot is not None:
+        inputs.draw(plot, result, picture)
+    inputs.write(result, output_format, output, paths[0].stem)

@@ -9,7 +9,6 @@ from typing import Annotated, List, Optional
 import typer
 
 from ctctool.cli._common import DeviceOption, reports_errors
-from ctctool.errors import CtcToolError
 
 app = typer.Typer()
 
@@ -24,12 +23,10 @@ def emissions(
     device: DeviceOption = "auto",
 ) -> None:
     """Log-probs (T, C) of each audio file; the frame shift and vocabulary size go to stderr."""
-    import numpy as np
-
-    from ctctool.cli._common import resolve_device
-    from ctctool.io.atomic import atomic_open
+    from ctctool.errors import CtcToolError
+    from ctctool.io.emissions import save_emissions
     from ctctool.models.inference import audio_log_probs
-    from ctctool.models.loading import load_model
+    from ctctool.models.loading import as_model
 
     if (output is None) == (out_dir is None):
         raise typer.BadParameter("give exactly one of --output (one file) or --out-dir", param_hint="--output")
@@ -37,17 +34,10 @@ def emissions(
         raise typer.BadParameter("--output takes one audio file; use --out-dir for several", param_hint="--output")
     if out_dir is not None and not out_dir.is_dir():
         raise CtcToolError(f"{out_dir}: no such folder; create it first")
-    acoustic = load_model(model, resolve_device(device))
+    acoustic = as_model(model, device)
     for path in audio:
         log_probs, _ = audio_log_probs(acoustic, path)
         target = output if output is not None else out_dir / f"{path.stem}.npy"
-        array = log_probs.cpu().numpy().astype(np.float32)
-        with atomic_open(target, "wb") as handle:
-            if target.suffix.lower() == ".npz":
-                np.savez(handle, log_probs=array, frame_shift=np.float64(acoustic.frame_shift),
-                         frame_offset=np.float64(acoustic.frame_offset), blank=np.int64(acoustic.vocab.blank),
-                         vocab=np.array(acoustic.vocab.tokens))
-            else:
-                np.save(handle, array, allow_pickle=False)
-        print(f"{path} -> {target}: {array.shape[0]} frames x {array.shape[1]} classes, frame shift "
-              f"{acoustic.frame_shift} s (pass --frame-shift {acoustic.frame_shift} to align)", file=sys.stderr)
+        frames, classes = save_emissions(target, log_probs, acoustic)
+        print(f"{path} -> {target}: {frames} frames x {classes} classes, frame shift {acoustic.frame_shift} s "
+              f"(pass --frame-shift {acoustic.frame_shift} to align)", file=sys.stderr)

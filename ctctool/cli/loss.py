@@ -8,80 +8,52 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from ctctool.cli._common import DeviceOption, reports_errors
-from ctctool.errors import CtcToolError
 
 app = typer.Typer()
 
 
 @app.command("loss")
-@reports_errors
+@reports_errors(flags={"compute_grad=True": "--grad-out", "scores": "scores", "targets": "targets"})
 def loss(
-    scores: Annotated[Path, typer.Argument(help="Scores: .npy, .npz or .pt; (T, C), (T, N, C), or (N, T, C) with --batch-first.")],
+    scores: Annotated[Path, typer.Argument(help="Scores: .npy, .npz or .pt; (T, C) one utterance, (N, T, C) a batch, (T, N, C) with --time-major.")],
     targets: Annotated[Path, typer.Argument(help="One utterance per line: text (mapped through the vocabulary) or ids with --ids.")],
-    input_kind: Annotated[Literal["logits", "log-probs", "probs"], typer.Option(help="What the scores are: logits get log_softmax; log-probs and probs must be normalised per frame.")] = "logits",
-    batch_first: Annotated[bool, typer.Option("--batch-first", help="3-D scores are (N, T, C) instead of (T, N, C).")] = False,
+    input_kind: Annotated[Literal["logits", "log-probs", "probs"], typer.Option(help="What the scores are: logits get log_softmax; log-probs and probs must be normalised per frame (probs may hold exact zeros).")] = "logits",
+    time_major: Annotated[bool, typer.Option("--time-major", help="3-D scores are (T, N, C), torch's CTCLoss layout, instead of (N, T, C).")] = False,
+    batch_first: Annotated[bool, typer.Option("--batch-first", hidden=True, help="(N, T, C): the default; kept for old scripts.")] = False,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict; default: logits, log_probs, probs or emissions.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file: one token per line (space as <space>) or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
     blank: Annotated[int, typer.Option(help="Class id of the blank token.")] = 0,
     ids: Annotated[bool, typer.Option("--ids", help="Targets are whitespace-separated integer class ids.")] = False,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance; default: the npz key input_lengths, else T.")] = None,
     reduction: Annotated[Literal["none", "mean", "sum"], typer.Option(help="As torch: mean divides each loss by its target length, then averages.")] = "mean",
-    zero_infinity: Annotated[bool, typer.Option("--zero-infinity", help="Set infeasible losses and their gradients to 0 (they are still reported).")] = False,
+    zero_infinity: Annotated[bool, typer.Option("--zero-infinity", help="Report infeasible losses as 0 instead of inf (they are still listed as infeasible).")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
-    grad_out: Annotated[Optional[Path], typer.Option(help="Write the gradient of the reduced loss w.r.t. the scores as given (.npy, same layout).")] = None,
+    grad_out: Annotated[Optional[Path], typer.Option(help="Write the gradient of the reduced loss w.r.t. the scores as given (.npy, same layout); 0 for infeasible utterances.")] = None,
     device: DeviceOption = "auto",
 ) -> None:
-    """CTC loss of each utterance, the reduced loss, and frames needed vs frames given."""
+    """CTC loss of each utterance, the reduced loss, frames needed vs frames given, and why a target is infeasible."""
     from ctctool.cli._loss_output import print_loss_json, print_loss_table, warn_infeasible
-    from ctctool.cli._common import resolve_device
+    from ctctool.devices import resolve_device
+    from ctctool.errors import CtcToolError
     from ctctool.io.arrays import load_scores
     from ctctool.io.grads import save_gradient
-    from ctctool.io.targets import read_id_targets, read_lengths, read_text_targets
-    from ctctool.io.vocab_file import load_vocabulary
+    from ctctool.io.targets import read_lengths, read_targets
     from ctctool.loss import ctc_loss
-    from ctctool.vocab import default_vocabulary
 
-    loaded = load_scores(scores, key)
-    shape = tuple(loaded.values.shape)
-    if len(shape) not in (2, 3):
-        raise_shape(loaded.source, shape)
-    n_utts = 1 if len(shape) == 2 else shape[0 if batch_first else 1]
-    if ids:
-        labels = read_id_targets(targets)
-    else:
-        vocabulary = load_vocabulary(vocab, blank) if vocab else default_vocabulary(blank)
-        if shape[-1] != vocabulary.size:
-            raise CtcToolError(
-                f"{loaded.source}: C={shape[-1]} classes but the vocabulary has {vocabulary.size} tokens; "
-                "pass --vocab with one token per class, or --ids for integer targets"
-            )
-        labels = read_text_targets(targets, vocabulary)
-    check_counts(targets, len(labels), loaded.source, n_utts)
-    lengths = read_lengths(input_lengths) if input_lengths else loaded.input_lengths
+    if time_major and batch_first:
+        raise typer.BadParameter("--batch-first (the default) and --time-major contradict each other", param_hint="--time-major")
     target_device = resolve_device(device)
-    result = ctc_loss(
-        loaded.values.to(target_device), labels, input_kind=input_kind, input_lengths=lengths, blank=blank,
-        reduction=reduction, zero_infinity=zero_infinity, batch_first=batch_first, compute_grad=grad_out is not None,
-    )
+    loaded = load_scores(scores, key)
+    labels = read_targets(targets, loaded, vocab=vocab, blank=blank, ids=ids, time_major=time_major)
+    lengths = read_lengths(input_lengths) if input_lengths else loaded.input_lengths
+    try:
+        result = ctc_loss(loaded.values.to(target_device), labels, input_kind=input_kind,
+                          input_lengths=lengths, blank=blank, reduction=reduction, zero_infinity=zero_infinity,
+                          time_major=time_major, compute_grad=grad_out is not None)
+    except CtcToolError as exc:
+        raise CtcToolError(f"{loaded.source}: {exc}") from None
     warn_infeasible(result, targets)
     if grad_out is not None:
         save_gradient(grad_out, result.grad, loaded.values.dtype)
-    if json_output:
-        print_loss_json(result, reduction)
-    else:
-        print_loss_table(result, reduction)
+    (print_loss_json if json_output else print_loss_table)(result, reduction)
 
-
-def raise_shape(source: str, shape: tuple) -> None:
-    raise CtcToolError(
-        f"{source}: expected 2 dimensions (T, C) or 3 dimensions (T, N, C), found shape {shape}; "
-        "use --batch-first for (N, T, C)"
-    )
-
-
-def check_counts(targets: Path, n_lines: int, source: str, n_utts: int) -> None:
-    if n_lines != n_utts:
-        raise CtcToolError(
-            f"{targets}: {n_lines} target lines but {source} holds {n_utts} utterance(s); "
-            "write one line per utterance (an empty line is an empty target)"
-        )

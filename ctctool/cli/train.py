@@ -36,7 +36,7 @@ def train(
     """Train a CTC acoustic model: validation loss, greedy WER and CER after every epoch."""
     import torch
 
-    from ctctool.cli._common import resolve_device
+    from ctctool.devices import resolve_device
     from ctctool.cli._train_progress import TrainProgress
     from ctctool.io.vocab_file import load_vocabulary
     from ctctool.training.corpus import read_corpus
@@ -60,7 +60,7 @@ def train(
         features = saved.features if saved else "spectrogram"
     config = TrainConfig(epochs=epochs, preset=preset or "small", features=features, batch_seconds=batch_seconds,
                          learning_rate=learning_rate, seed=seed, augment=augment, max_minutes=max_minutes)
-    with TrainProgress(enabled=dist.rank == 0, rejected=corpus.rejected) as progress:
+    with TrainProgress(enabled=dist.rank == 0, corpus=corpus) as progress:
         run_training(corpus, vocabulary, out, config, device=target, resume=resume, init=base,
                      on_event=progress.event, dist=dist)
 
@@ -71,7 +71,7 @@ def _starting_point(spec: str):
     from ctctool.training.loop import starting_point
 
     if spec == DEFAULT_MODEL:
-        return starting_point(default_model_file("pass --init with a checkpoint file"), name=DEFAULT_MODEL)
+        return starting_point(default_model_file("pass `init` with a checkpoint file"), name=DEFAULT_MODEL)
     return starting_point(spec)
 
 

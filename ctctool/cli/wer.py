@@ -21,7 +21,7 @@ def _flag(name: str, text: str):
 
 
 @app.command("wer")
-@reports_errors
+@reports_errors(flags={"fmt=keyed": "--keyed", "fmt=trn": "--trn"})
 def wer(
     refs: Annotated[Path, typer.Argument(help="Reference transcripts, one utterance a line.")],
     hyps: Annotated[Path, typer.Argument(help="Hypotheses of system A.")],

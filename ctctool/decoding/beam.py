@@ -1,35 +1,35 @@
-"""Decoding CTC log-probs into label sequences.
+"""CTC prefix beam search: numba on the CPU (with an LM and hotwords), batched torch on a GPU.
 
-Shapes: B utterances, T frames, C classes (blank included).
+Shapes: B utterances, T frames, C classes (blank included). Defaults come from
+``ctctool.decoding.options``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 import torch
 
-from ctctool.errors import CtcToolError
+from ctctool import _checks
 from ctctool.decoding.hotwords import hotword_trie
-from ctctool.lm.ngram import NgramModel
+from ctctool.decoding.options import BEAM_WIDTH, OOV_PENALTY, TOKEN_MIN_LOG_PROB, search_settings
+from ctctool.errors import CtcToolError
 from ctctool.lm.kenlm_model import KenlmModel
-from ctctool.vocab import DEFAULT_CHARACTERS, Vocabulary, default_vocabulary
-
-
-#: Default per-frame token pruning of ``beam_search``: labels below this log-prob are not tried.
-TOKEN_MIN_LOG_PROB = -12.0
+from ctctool.lm.ngram import NgramModel
+from ctctool.vocab import Vocabulary, vocabulary_for
 
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """One decoded label sequence with its scores (natural logs).
+    """One decoded label sequence with its text and scores (natural logs).
 
-    ``acoustic_score`` is ln P(labels | audio) summed over the CTC paths the beam kept
-    (with no pruning: minus the CTC loss of ``labels``). ``lm_score`` is
+    ``acoustic_score`` is ln P(labels | audio) summed over the CTC paths the search kept
+    (with no pruning, and for greedy decoding: minus the CTC loss of ``labels``). ``lm_score`` is
     alpha * ln P_LM(words, ``</s>`` included) + beta * number of words + the OOV penalty
     times the number of words the LM does not list, and
     ``hotword_score`` the boosts of the hotwords spelled. ``score`` is their sum.
+    ``text`` is the words of ``labels`` joined by single spaces.
     """
 
     labels: tuple[int, ...]
@@ -37,17 +37,13 @@ class Hypothesis:
     acoustic_score: float
     lm_score: float = 0.0
     hotword_score: float = 0.0
-
-
-#: Defaults with a language model: LM weight (alpha), word insertion bonus (beta), and the
-#: penalty (natural log) of a word the LM's lexicon does not hold (pyctcdecode's default).
-DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_OOV_PENALTY = 0.5, 1.0, -10.0
+    text: str = ""
 
 
 def beam_search(
     log_probs: torch.Tensor,
     *,
-    beam_width: int = 16,
+    beam_width: int = BEAM_WIDTH,
     nbest: int = 1,
     blank: int = 0,
     input_lengths: torch.Tensor | Sequence[int] | None = None,
@@ -56,11 +52,13 @@ def beam_search(
     lm: NgramModel | KenlmModel | None = None,
     alpha: float | None = None,
     beta: float | None = None,
-    oov_penalty: float = DEFAULT_OOV_PENALTY,
+    oov_penalty: float = OOV_PENALTY,
     hotwords: Mapping[str, float] | None = None,
     kernel: str = "auto",
 ) -> list[tuple[Hypothesis, ...]]:
     """CTC prefix beam search: up to ``nbest`` hypotheses with distinct texts per utterance, best first.
+
+    Most callers want ``ctctool.decode``, which picks greedy or beam search and adds word timings.
 
     Args:
         log_probs: (T, C) or (B, T, C) log-probs on any device.
@@ -68,12 +66,12 @@ def beam_search(
         input_lengths: (B,) frames per utterance; default T.
         token_min_log_prob: labels scoring below this on a frame are not tried there;
             ``-inf`` disables the pruning (the search is then exact for a wide enough beam).
-        vocab: spells the LM's words and the hotwords (default: ``default_vocabulary(blank)``);
+        vocab: spells the LM's words, the hotwords and the texts (default: ``vocabulary_for(C, blank)``);
             its word delimiter ends words.
         lm: word n-gram model (``NgramModel`` from ARPA, or ``KenlmModel`` from a KenLM binary)
-            fused at word ends with weight ``alpha`` (default
-            ``DEFAULT_ALPHA``); a partial word is scored by the best unigram it can become.
-        beta: bonus per word (default ``DEFAULT_BETA`` with an LM, else 0).
+            fused at word ends with weight ``alpha``; a partial word is scored by the best
+            unigram it can become.
+        alpha, beta: LM weight and bonus per word (defaults in ``ctctool.decoding.options``).
         oov_penalty: added (<= 0) for each word that is not in the LM's vocabulary, once the
             partial word can no longer become one.
         hotwords: text -> boost (see ``ctctool.decoding.hotwords``).
@@ -82,42 +80,33 @@ def beam_search(
             hotwords or beta; ``auto`` picks ``torch`` for CUDA log-probs when it can, else ``numba``.
             Both give the same hypotheses.
     """
-    if beam_width < 1 or nbest < 1:
-        raise CtcToolError(f"beam search: beam width ({beam_width}) and n-best ({nbest}) must be at least 1")
-    if log_probs.dim() == 2:
-        log_probs = log_probs.unsqueeze(0)
-    if log_probs.dim() != 3:
-        raise CtcToolError(f"log_probs: expected shape (T, C) or (B, T, C), found {tuple(log_probs.shape)}")
-    B, T, C = log_probs.shape
-    if not 0 <= blank < C:
-        raise CtcToolError(f"blank id {blank} is outside the {C} classes (ids 0 to {C - 1})")
-    if lm is None and alpha is not None:
-        raise CtcToolError("alpha weighs a language model: pass an LM too, or leave alpha out")
-    if not oov_penalty <= 0:
-        raise CtcToolError(f"oov penalty {oov_penalty}: expected a number <= 0 (a log-probability offset)")
-    vocab = _search_vocabulary(vocab, blank, C)
+    x, _ = _checks.batched(log_probs, name="log_probs")
+    _checks.check_nonempty(x, "log_probs")
+    B, T, C = x.shape
+    _checks.check_blank(blank, C)
+    settings = search_settings(has_lm=lm is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
+                               nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
+                               token_min_log_prob=token_min_log_prob)
+    vocab = vocabulary_for(C, blank) if vocab is None else vocab
+    _check_vocabulary(vocab, blank, C)
     delimiter = vocab.id_of(vocab.word_delimiter) if vocab.word_delimiter else -1
     if lm is not None and delimiter < 0:
         raise CtcToolError("a word language model needs a word delimiter (space or '|') in the vocabulary")
-    alpha = (DEFAULT_ALPHA if alpha is None else float(alpha)) if lm is not None else 0.0
-    beta = (DEFAULT_BETA if lm is not None else 0.0) if beta is None else float(beta)
-    lengths = [T] * B if input_lengths is None else [int(n) for n in input_lengths]
-    if len(lengths) != B or any(not 1 <= n <= T for n in lengths):
-        raise CtcToolError(f"input lengths: expected {B} integers in 1..{T}, found {lengths[:5]}")
-    plain = lm is None and not hotwords and beta == 0.0
+    lengths = _checks.input_lengths(input_lengths, B, T, x.device).tolist()
+    plain = lm is None and not hotwords and settings.beta == 0.0
     if kernel not in ("auto", "numba", "torch"):
-        raise CtcToolError(f"beam search kernel {kernel!r}: expected 'auto', 'numba' or 'torch'")
+        raise CtcToolError(f"`kernel` {kernel!r}: expected 'auto', 'numba' or 'torch'")
     if kernel == "torch" and not plain:
-        raise CtcToolError("the torch beam search has no LM, hotwords or beta; use kernel 'numba' (or 'auto')")
-    width = max(beam_width, nbest)
-    if kernel == "torch" or (kernel == "auto" and plain and log_probs.is_cuda):
+        raise CtcToolError("the torch beam search has no LM, hotwords or beta; use `kernel=numba` (or `kernel=auto`)")
+    width = max(settings.beam_width, settings.nbest)
+    if kernel == "torch" or (kernel == "auto" and plain and x.is_cuda):
         from ctctool.kernels.beam_torch import prefix_beam_search_torch
 
-        beams = prefix_beam_search_torch(log_probs.detach(), torch.tensor(lengths, device=log_probs.device), blank,
-                                         width, float(token_min_log_prob))
-        return [_distinct_texts(_torch_hypotheses(beam), vocab, nbest) for beam in beams]
-    return _search_numba(log_probs, lengths, width, nbest, blank, float(token_min_log_prob), vocab, delimiter, lm,
-                         alpha, beta, float(oov_penalty) if lm is not None else 0.0, dict(hotwords or {}), plain)
+        beams = prefix_beam_search_torch(x.detach(), torch.tensor(lengths, device=x.device), blank, width,
+                                         settings.token_min_log_prob)
+        return [_distinct_texts(_torch_hypotheses(beam), vocab, settings.nbest) for beam in beams]
+    return _search_numba(x, lengths, width, settings.nbest, blank, settings.token_min_log_prob, vocab, delimiter, lm,
+                         settings.alpha, settings.beta, settings.oov_penalty, dict(hotwords or {}), plain)
 
 
 def _torch_hypotheses(beam) -> list[Hypothesis]:
@@ -162,23 +151,19 @@ def _distinct_texts(hypotheses: Iterable[Hypothesis], vocab: Vocabulary, limit: 
     (label sequences that differ only in word delimiters at the ends or in a row spell the same words)."""
     seen, kept = set(), []
     for hypothesis in hypotheses:
-        text = " ".join(vocab.decode(hypothesis.labels).split())
+        text = vocab.text_of(hypothesis.labels)
         if text not in seen:
             seen.add(text)
-            kept.append(hypothesis)
+            kept.append(replace(hypothesis, text=text))
             if len(kept) == limit:
                 break
     return tuple(kept)
 
 
-def _search_vocabulary(vocab: Vocabulary | None, blank: int, classes: int) -> Vocabulary:
-    if vocab is None:
-        vocab = default_vocabulary(blank) if classes == len(DEFAULT_CHARACTERS) + 1 else Vocabulary(
-            tuple(f"<{i}>" for i in range(classes)), blank)
+def _check_vocabulary(vocab: Vocabulary, blank: int, classes: int) -> None:
     if vocab.size != classes or vocab.blank != blank:
-        raise CtcToolError(f"vocabulary: {vocab.size} tokens with blank {vocab.blank}, but log_probs have "
-                           f"{classes} classes and blank {blank}; pass the model's vocabulary")
-    return vocab
+        raise CtcToolError(f"`vocab`: {vocab.size} tokens with blank {vocab.blank}, but `log_probs` have "
+                           f"{classes} classes and `blank` {blank}; pass the model's vocabulary")
 
 
 _EMPTY_LM = NgramModel(order=1, ngrams={})

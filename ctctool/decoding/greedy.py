@@ -9,6 +9,8 @@ from typing import Sequence
 
 import torch
 
+from ctctool import _checks
+
 
 def greedy_decode(
     log_probs: torch.Tensor, input_lengths: torch.Tensor | Sequence[int] | None = None, *, blank: int = 0
@@ -19,15 +21,15 @@ def greedy_decode(
         log_probs: (T, C) or (B, T, C) scores on any device (only the argmax matters).
         input_lengths: (B,) frames per utterance; default T.
     """
-    if log_probs.dim() == 2:
-        log_probs = log_probs.unsqueeze(0)
-    B, T, _ = log_probs.shape
-    best = log_probs.argmax(dim=-1)  # (B, T)
+    x, _ = _checks.batched(log_probs, name="log_probs")
+    _checks.check_nonempty(x, "log_probs")
+    B, T, _ = x.shape
+    best = x.argmax(dim=-1)  # (B, T)
     keep = torch.ones_like(best, dtype=torch.bool)
     keep[:, 1:] = best[:, 1:] != best[:, :-1]
     keep &= best != blank
     if input_lengths is not None:
-        lengths = torch.as_tensor(input_lengths, device=best.device)
+        lengths = _checks.input_lengths(input_lengths, B, T, best.device)
         keep &= torch.arange(T, device=best.device)[None, :] < lengths[:, None]
     best, keep = best.cpu(), keep.cpu()
     return [best[b][keep[b]].tolist() for b in range(B)]

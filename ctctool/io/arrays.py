@@ -101,7 +101,7 @@ def _load_pt(file: Path) -> dict:
 def _pick(file: Path, entries: dict, key: str | None):
     if None in entries:
         if key is not None:
-            raise CtcToolError(f"{file}: holds a single array, so --key {key} does not apply; drop --key")
+            raise CtcToolError(f"{file}: holds a single array, so `key={key}` does not apply; drop `key`")
         return entries[None], str(file)
     names = [name for name in entries if name != LENGTHS_KEY]
     if key is not None:
@@ -115,7 +115,7 @@ def _pick(file: Path, entries: dict, key: str | None):
         return entries[names[0]], f"{file}:{names[0]}"
     raise CtcToolError(
         f"{file}: cannot tell which array holds the scores among {', '.join(map(repr, names)) or 'no arrays'}; "
-        f"name it with --key, or store it as one of {', '.join(ARRAY_KEYS)}"
+        f"name it with `key`, or store it as one of {', '.join(ARRAY_KEYS)}"
     )
 
 

@@ -24,7 +24,7 @@ def write_plot(path: str | os.PathLike, result: AlignedTranscript, log_probs: to
     try:
         import matplotlib
     except ImportError:
-        raise CtcToolError("--plot needs matplotlib, an optional extra: pip install 'ctctool[plot]'") from None
+        raise CtcToolError("`plot` needs matplotlib, an optional extra: pip install 'ctctool[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

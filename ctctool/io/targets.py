@@ -1,4 +1,4 @@
-"""Target files (one utterance per line: text, or integer ids) and length files."""
+"""Target files (one utterance per line: text, or integer ids) matched to score arrays, and length files."""
 
 from __future__ import annotations
 
@@ -6,8 +6,48 @@ import os
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
+from ctctool.io.arrays import LoadedArray
 from ctctool.io.text import read_lines
-from ctctool.vocab import Vocabulary
+from ctctool.io.vocab_file import load_vocabulary
+from ctctool.vocab import Vocabulary, default_vocabulary
+
+
+def read_targets(path: str | os.PathLike, scores: LoadedArray, *, vocab: str | os.PathLike | None = None,
+                 blank: int = 0, ids: bool = False, time_major: bool = False) -> list[list[int]]:
+    """The label ids of each line of a targets file for the utterances of ``scores``.
+
+    Lines are text mapped through the vocabulary (the file ``vocab``, else the default one with
+    ``blank``) or, with ``ids``, integer class ids. The line count must match the utterances:
+    1 for (T, C) scores, N for (N, T, C), or for (T, N, C) with ``time_major``.
+    """
+    file = Path(path)
+    shape = tuple(scores.values.shape)
+    if len(shape) not in (2, 3):
+        raise CtcToolError(f"{scores.source}: expected (T, C) or (N, T, C) scores, found shape {shape}")
+    if ids:
+        labels = read_id_targets(file)
+        for number, row in enumerate(labels, start=1):
+            bad = [v for v in row if v == blank or not 0 <= v < shape[-1]]
+            if bad:
+                what = "is the blank id" if bad[0] == blank else f"is outside 0..{shape[-1] - 1}"
+                raise CtcToolError(f"{file} line {number}: label {bad[0]} {what}; targets hold non-blank class ids "
+                                   f"below C={shape[-1]} of {scores.source}")
+    else:
+        vocabulary = load_vocabulary(vocab, blank) if vocab else default_vocabulary(blank)
+        if shape[-1] != vocabulary.size:
+            raise CtcToolError(f"{scores.source}: C={shape[-1]} classes but the vocabulary has {vocabulary.size} "
+                               "tokens; pass `vocab` with one token per class, or `ids=True` for integer targets")
+        labels = read_text_targets(file, vocabulary)
+    utterances = 1 if len(shape) == 2 else shape[1 if time_major else 0]
+    if len(labels) != utterances:
+        hint = ""
+        if len(shape) == 3 and len(labels) == shape[0 if time_major else 1]:
+            hint = "; the scores look " + ("(N, T, C): leave `time_major` out" if time_major
+                                           else "time-major (T, N, C): pass `time_major=True`")
+        raise CtcToolError(f"{file}: {len(labels)} target lines but {scores.source} holds {utterances} "
+                           f"utterance(s) {shape}; write one line per utterance (an empty line is an empty "
+                           f"target){hint}")
+    return labels
 
 
 def read_text_targets(path: str | os.PathLike, vocab: Vocabulary) -> list[list[int]]:

@@ -67,7 +67,7 @@ def _parse_trn(path: str, lines: Sequence[str]) -> list[tuple[str, str]]:
         if not key:
             raise CtcToolError(
                 f"{path} line {number}: expected 'words... (uttid)' with the utterance id in "
-                f"parentheses at the end, found {_snippet(line)}; use --keyed for 'uttid words...' "
+                f"parentheses at the end, found {_snippet(line)}; use `fmt=keyed` for 'uttid words...' "
                 "files, or neither for plain line-by-line files"
             )
         pairs.append((key, match.group(1)))
@@ -118,7 +118,7 @@ def match_transcripts(references: Transcripts, hypotheses: Transcripts) -> Match
                 f"{hypotheses.path}: {hyp_count} lines but {references.path} has {ref_count}; "
                 "plain files are matched line by line, so give both the same number of lines "
                 "(keep empty lines for empty utterances), or match by utterance id with "
-                "--keyed or --trn"
+                "`fmt=keyed` or `fmt=trn`"
             )
         return MatchedTranscripts(None, references.texts, hypotheses.texts)
     hyp_text = dict(zip(hypotheses.keys, hypotheses.texts))

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from ctctool.alignment.timing import BoundaryCorrection
 from ctctool.vocab import Vocabulary
 
 
@@ -25,6 +26,8 @@ class AcousticModel(Protocol):
         sample_rate: Hz of the waveform ``log_probs`` expects.
         frame_shift: seconds between output frames.
         frame_offset: seconds added to ``frame_index * frame_shift``.
+        boundary_correction: seconds added to aligned word and line starts and ends, the
+            model's calibration of where its CTC spikes sit (``BoundaryCorrection()``: none).
     """
 
     name: str
@@ -32,6 +35,7 @@ class AcousticModel(Protocol):
     sample_rate: int
     frame_shift: float
     frame_offset: float
+    boundary_correction: BoundaryCorrection
 
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:
         """(samples,) float32 mono at ``sample_rate`` -> (T, C) log-probs on the model's device."""

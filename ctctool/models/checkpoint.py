@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ctctool.alignment.timing import BoundaryCorrection
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import atomic_open
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig
@@ -88,6 +89,12 @@ class CheckpointModel:
     @property
     def frame_offset(self) -> float:
         return self.features.frame_length / (2 * self.features.sample_rate) - self.frame_shift / 2
+
+    @property
+    def boundary_correction(self) -> BoundaryCorrection:
+        """The word start/end corrections measured at training time (none for an uncalibrated model)."""
+        return BoundaryCorrection(float(self.calibration.get("word_start", 0.0)),
+                                  float(self.calibration.get("word_end", 0.0)))
 
     @torch.inference_mode()
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:

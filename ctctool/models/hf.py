@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from ctctool.alignment.timing import BoundaryCorrection
 from ctctool.errors import CtcToolError
 from ctctool.io.vocab_file import load_vocabulary
 from ctctool.models.base import receptive_field, receptive_field_offset
@@ -58,6 +59,7 @@ class HfCtcModel:
     min_samples: int
     module: torch.nn.Module
     device: torch.device
+    boundary_correction: BoundaryCorrection = BoundaryCorrection()
 
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:
         """(samples,) float mono at ``sample_rate`` -> (T, C) float32 log-probs on ``device``."""

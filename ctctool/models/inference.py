@@ -1,4 +1,4 @@
-"""Audio files to log-probs with an acoustic model (windowed, so memory stays bounded)."""
+"""Audio (a file or a waveform) to log-probs with an acoustic model, windowed so memory stays bounded."""
 
 from __future__ import annotations
 
@@ -7,11 +7,31 @@ import os
 import torch
 
 from ctctool.audio.loading import load_audio
+from ctctool.audio.resample import resample
+from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
 from ctctool.models.windowed import windowed_log_probs
 
+Audio = "str | os.PathLike | torch.Tensor"
 
-def audio_log_probs(model: AcousticModel, path: str | os.PathLike) -> tuple[torch.Tensor, float]:
-    """(T, C) log-probs of the audio file at ``path`` and its duration in seconds."""
-    waveform = load_audio(path, model.sample_rate)
+
+def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None) -> torch.Tensor:
+    """(samples,) float32 mono at the model's rate from an audio file, or from a (samples,) waveform at
+    ``sample_rate`` Hz (default: the model's rate)."""
+    if isinstance(audio, torch.Tensor):
+        if audio.dim() != 1 or not audio.is_floating_point() or audio.numel() == 0:
+            raise CtcToolError(f"`audio`: expected a non-empty 1-D float waveform (samples,), found shape "
+                               f"{tuple(audio.shape)} {str(audio.dtype).replace('torch.', '')}")
+        if not bool(torch.isfinite(audio).all()):
+            raise CtcToolError("`audio`: the waveform holds NaN or infinite samples; expected finite samples")
+        return resample(audio.to(torch.float32), int(sample_rate or model.sample_rate), model.sample_rate)
+    if sample_rate is not None:
+        raise CtcToolError("`sample_rate` describes a waveform; an audio file has its own rate: leave it out")
+    return load_audio(audio, model.sample_rate)
+
+
+def audio_log_probs(model: AcousticModel, audio, sample_rate: int | None = None) -> tuple[torch.Tensor, float]:
+    """(T, C) log-probs of ``audio`` (a file path, or a waveform as for ``model_waveform``) and its
+    duration in seconds."""
+    waveform = model_waveform(model, audio, sample_rate)
     return windowed_log_probs(model, waveform), waveform.numel() / model.sample_rate

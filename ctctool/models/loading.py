@@ -12,23 +12,6 @@ from ctctool.models.base import AcousticModel
 #: The spec that names the bundled English model, and where its weights are.
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "default_en.pt"
-#: The default model's word 3-gram LM, estimated from its training transcripts.
-DEFAULT_LM_FILE = Path(__file__).resolve().parent / "default_en.arpa.gz"
-
-
-def language_model_file(spec: str, model_spec: str = DEFAULT_MODEL) -> Path | None:
-    """``--lm SPEC`` -> an ARPA file or None: ``none``; ``default`` (the default model's LM);
-    ``auto`` (that LM with the default model, else none); or a path."""
-    if spec == "none" or (spec == "auto" and model_spec != DEFAULT_MODEL):
-        return None
-    if spec in ("auto", "default"):
-        if not DEFAULT_LM_FILE.is_file():
-            raise CtcToolError(f"the default model's language model is missing from this installation "
-                               f"({DEFAULT_LM_FILE}); reinstall ctctool, or pass --lm none or --lm FILE.arpa")
-        return DEFAULT_LM_FILE
-    return Path(spec)
-
-
 def load_model(spec: str, device: torch.device) -> AcousticModel:
     """Load the acoustic model named by ``spec`` onto ``device``.
 
@@ -50,7 +33,22 @@ def load_model(spec: str, device: torch.device) -> AcousticModel:
     )
 
 
-def default_model_file(instead: str = "pass --model with a checkpoint file or a local wav2vec2 CTC checkpoint directory") -> Path:
+def as_model(model, device="cpu") -> AcousticModel:
+    """``model`` itself when it is an acoustic model; else the model its spec names (see ``load_model``),
+    loaded onto ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N`` or a ``torch.device``)."""
+    if isinstance(model, (str, Path)):
+        from ctctool.devices import resolve_device
+
+        return load_model(str(model), resolve_device(device))
+    missing = [name for name in ("vocab", "sample_rate", "frame_shift", "frame_offset", "boundary_correction",
+                                 "log_probs") if not hasattr(model, name)]
+    if missing:
+        raise CtcToolError(f"`model`: expected a model spec or an acoustic model (see ctctool.AcousticModel); "
+                           f"{type(model).__name__} has no {', '.join(missing)}")
+    return model
+
+
+def default_model_file(instead: str = "pass `model` with a checkpoint file or a local wav2vec2 CTC checkpoint directory") -> Path:
     """The bundled model's weights; a CtcToolError (suggesting ``instead``) when the installation lacks them."""
     if not DEFAULT_MODEL_FILE.is_file():
         raise CtcToolError(f"the default English model is missing from this installation ({DEFAULT_MODEL_FILE}); "

@@ -120,7 +120,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         raise CtcToolError(f"features {config.features!r}: expected one of {', '.join(PRESET_FEATURES)}")
     state = None
     if resume and init is not None:
-        raise CtcToolError(f"{out}: --resume continues a run and --init starts a new one; pass only one of them")
+        raise CtcToolError(f"{out}: `resume=True` continues a run and `init` starts a new one; pass only one of them")
     if resume:
         state = _resume_state(out, vocab, features)
         model_cfg = ModelConfig.from_dict(state["model_config"])
@@ -264,21 +264,21 @@ def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureC
 def _check_starting_point(init: StartingPoint, vocab: Vocabulary, features: str) -> None:
     if list(init.vocab.tokens) != list(vocab.tokens) or init.vocab.blank != vocab.blank:
         raise CtcToolError(f"{init.source}: its vocabulary ({init.vocab.size} tokens) differs from this run's "
-                           f"({vocab.size}); fine-tune with its vocabulary (leave out --vocab)")
+                           f"({vocab.size}); fine-tune with its vocabulary (leave out `vocab`)")
     if init.features != features:
         raise CtcToolError(f"{init.source}: it was trained on {init.features} features, not {features}; "
-                           f"pass --features {init.features} (or leave --features out)")
+                           f"pass `features={init.features}` (or leave `features` out)")
 
 
 def _resume_state(out: Path, vocab: Vocabulary, features: FeatureConfig) -> dict:
     if not out.exists():
-        raise CtcToolError(f"{out}: --resume needs the checkpoint of an earlier run, and there is none")
+        raise CtcToolError(f"{out}: `resume=True` needs the checkpoint of an earlier run, and there is none")
     state = load_checkpoint(out)
     if "train_state" not in state:
         raise CtcToolError(f"{out}: an inference-only checkpoint cannot be resumed")
     if list(state["vocab"]) != list(vocab.tokens) or int(state["blank"]) != vocab.blank:
         raise CtcToolError(f"{out}: its vocabulary ({len(state['vocab'])} tokens) differs from this run's "
-                           f"({vocab.size}); resume with the same --vocab")
+                           f"({vocab.size}); resume with the same `vocab`")
     if FeatureConfig(**state["feature_config"]) != features:
-        raise CtcToolError(f"{out}: its features differ from --features of this run; resume with the same settings")
+        raise CtcToolError(f"{out}: its features differ from `features` of this run; resume with the same settings")
     return state

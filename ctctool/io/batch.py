@@ -1,0 +1,59 @@
+"""Batch runs over a manifest: one output file per item, resumable, failures listed, never a stop.
+
+An item whose output file exists is skipped (so a stopped run resumes where it was); an
+item whose work raises a ``CtcToolError`` is listed in ``failures.jsonl`` in the output
+folder (id, where, error) and the run goes on. Each output is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ctctool.errors import CtcToolError
+from ctctool.io.atomic import atomic_open
+from ctctool.io.manifest import ManifestItem
+
+FAILURES_FILE = "failures.jsonl"
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a batch run did: items done, skipped (already there), failed (with their errors)."""
+
+    total: int
+    done: int
+    skipped: int
+    failures: tuple[dict, ...]
+    failures_file: Path
+
+
+def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work: Callable[[ManifestItem], str],
+              on_item: Callable[[ManifestItem], None] = lambda item: None) -> BatchReport:
+    """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise CtcToolError(f"{out_dir}: no such folder; create it first")
+    failures, done, skipped = [], 0, 0
+    for item in items:
+        target = out_dir / f"{item.id}.{extension}"
+        if target.exists():
+            skipped += 1
+        else:
+            try:
+                text = work(item)
+                with atomic_open(target, "wb") as handle:
+                    handle.write(text.encode("utf-8"))
+                done += 1
+            except CtcToolError as exc:
+                failures.append({"id": item.id, "where": item.where, "error": str(exc)})
+        on_item(item)
+    report_file = out_dir / FAILURES_FILE
+    if failures:
+        with atomic_open(report_file, "w") as handle:
+            handle.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in failures)
+    elif report_file.exists():
+        report_file.unlink()
+    return BatchReport(len(items), done, skipped, tuple(failures), report_file)

@@ -1,0 +1,43 @@
+"""Decoded text as ``ctctool decode`` writes it: one JSON entry per utterance; utterance key files."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from ctctool.decoding.decoder import Decoding
+from ctctool.errors import CtcToolError
+from ctctool.io.text import read_lines
+
+
+def decoding_json(key: str, result: Decoding) -> dict:
+    """``{"key", "text", "score", "nbest": [...], "words": [...]}``; word times in seconds at 3 decimals
+    when known; a non-finite score is null."""
+    return {
+        "key": key, "text": result.text, "score": _number(result.score),
+        "nbest": [{"text": h.text, "score": _number(h.score), "acoustic_score": _number(h.acoustic_score),
+                   "lm_score": _number(h.lm_score), "hotword_score": _number(h.hotword_score)}
+                  for h in result.hypotheses],
+        "words": [_word(w) for w in result.words],
+    }
+
+
+def read_keys(path: str | os.PathLike, count: int) -> list[str]:
+    """One utterance key per line, ``count`` of them."""
+    file = Path(path)
+    names = read_lines(file)
+    if len(names) != count:
+        raise CtcToolError(f"{file}: {len(names)} keys for {count} utterances; write one key per line")
+    return names
+
+
+def _word(word) -> dict:
+    item = {"word": word.text, "start_frame": word.start_frame, "end_frame": word.end_frame}
+    if word.start is not None:
+        item.update(start=round(word.start, 3), end=round(word.end, 3))
+    return item
+
+
+def _number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
