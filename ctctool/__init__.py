@@ -48,6 +48,7 @@ _EXPORTS = {
     "WerReport": "ctctool.metrics",
     "UtteranceScore": "ctctool.metrics",
     "score_corpus": "ctctool.metrics",
+    "score_systems": "ctctool.metrics",
     "align_words": "ctctool.metrics",
     "bootstrap_interval": "ctctool.metrics",
     "paired_bootstrap": "ctctool.metrics",

@@ -375,3 +375,33 @@ def paired_bootstrap(
         delta_low=float(low), delta_high=float(high), confidence=confidence,
         resamples=resamples, seed=seed,
     )
+
+
+# ----------------------------------------------------------------------------- the whole job
+
+
+@dataclass(frozen=True)
+class SystemScores:
+    """One or more systems scored on the same references: a report each, a WER interval each
+    (None without resampling), and, for two systems, the paired bootstrap (else None)."""
+
+    reports: tuple[WerReport, ...]
+    intervals: tuple[BootstrapInterval | None, ...]
+    paired: PairedBootstrap | None
+
+
+def score_systems(
+    references: Sequence[str],
+    systems: Sequence[Sequence[str]],
+    keys: Sequence[str] | None = None,
+    *,
+    transform: Transform | None = None,
+    resamples: int = 0,
+    seed: int = 0,
+) -> SystemScores:
+    """What ``ctctool wer`` computes: ``score_corpus`` of each system's hypotheses, the bootstrap
+    interval of each WER when ``resamples`` > 0, and the paired bootstrap of two systems."""
+    reports = tuple(score_corpus(references, hypotheses, keys, transform=transform) for hypotheses in systems)
+    intervals = tuple(bootstrap_interval(r, resamples, seed) if resamples else None for r in reports)
+    paired = paired_bootstrap(reports[0], reports[1], resamples, seed) if len(reports) == 2 and resamples else None
+    return SystemScores(reports, intervals, paired)

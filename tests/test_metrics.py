@@ -193,3 +193,19 @@ def test_paired_bootstrap_needs_the_same_references():
     with pytest.raises(CtcToolError, match=r"^paired bootstrap: system A has 1 utterances and "
                                            r"system B 2, or their references differ"):
         paired_bootstrap(score_corpus(["a"], ["a"]), score_corpus(["a", "b"], ["a", "b"]), 10)
+
+
+def test_score_systems_is_each_report_its_interval_and_the_paired_test():
+    from ctctool.metrics import bootstrap_interval, paired_bootstrap, score_systems
+
+    refs = ["a b c", "d e", "f g h i", ""]
+    system_a = ["a b x", "d", "f g h i j", "k"]
+    system_b = ["a b c", "d e", "f h i", ""]
+    scores = score_systems(refs, [system_a, system_b], resamples=200, seed=3)
+    report_a, report_b = score_corpus(refs, system_a), score_corpus(refs, system_b)
+    assert scores.reports == (report_a, report_b)
+    assert scores.intervals == (bootstrap_interval(report_a, 200, 3), bootstrap_interval(report_b, 200, 3))
+    assert scores.paired == paired_bootstrap(report_a, report_b, 200, 3)
+    assert report_a.errors == 4 and report_b.errors == 1  # by hand: S x, D e, I j, I k; D g
+    alone = score_systems(refs, [system_a])
+    assert alone.intervals == (None,) and alone.paired is None

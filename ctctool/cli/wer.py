@@ -64,25 +64,22 @@ def wer(
     steps += [metrics.remove_punctuation] * (strip_punctuation or normalize)
     transform = metrics.compose(*steps) if steps else None
     references = read_transcripts(refs, fmt)
+    paths = [p for p in (hyps, hyps_b) if p is not None]
+    matched = [match_transcripts(references, read_transcripts(path, fmt)) for path in paths]
     resamples = bootstrap if bootstrap is not None else PAIRED_RESAMPLES * (hyps_b is not None)
-    systems = []
-    for label, path in zip("AB", [p for p in (hyps, hyps_b) if p is not None]):
-        matched = match_transcripts(references, read_transcripts(path, fmt))
-        try:
-            report = metrics.score_corpus(matched.references, matched.hypotheses, matched.keys,
-                                          transform=transform)
-        except CtcToolError as exc:
-            raise CtcToolError(f"{refs}: {exc}") from None
-        interval = metrics.bootstrap_interval(report, resamples, seed) if resamples else None
-        systems.append(out.ScoredSystem(label, str(path), report, interval))
-    empty = [out.utterance_name(u) for u in systems[0].report.utterances if not u.ref_words]
+    try:
+        scores = metrics.score_systems(matched[0].references, [m.hypotheses for m in matched], matched[0].keys,
+                                       transform=transform, resamples=resamples, seed=seed)
+    except CtcToolError as exc:
+        raise CtcToolError(f"{refs}: {exc}") from None
+    systems = [out.ScoredSystem(label, str(path), report, interval)
+               for label, path, report, interval in zip("AB", paths, scores.reports, scores.intervals)]
+    paired = scores.paired
+    empty = [out.utterance_name(u) for u in scores.reports[0].utterances if not u.ref_words]
     if empty:
         print(f"warning: {refs}: {len(empty)} empty reference(s) ({', '.join(empty[:5])}"
               f"{', ...' if len(empty) > 5 else ''}); each counts its insertions as errors",
               file=sys.stderr)
-    paired = None
-    if len(systems) == 2 and resamples:
-        paired = metrics.paired_bootstrap(systems[0].report, systems[1].report, resamples, seed)
     if json_output:
         print_json(out.json_payload(systems, paired))
     else:
