@@ -19,6 +19,8 @@ import torch
 from ctctool.errors import CtcToolError
 
 INPUT_KINDS: tuple[str, ...] = ("logits", "log-probs", "probs")
+#: Score dtypes accepted (others, e.g. float8, have no kernels).
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 #: Largest |logsumexp(row)| accepted for log-probs (and |log(sum(row))| for probs), by dtype.
 ROW_SUM_TOLERANCE = {torch.float16: 2e-2, torch.bfloat16: 5e-2, torch.float32: 1e-3, torch.float64: 1e-6}
 
@@ -32,8 +34,8 @@ def batched(scores, *, name: str, time_major: bool = False) -> tuple[torch.Tenso
     """
     if not isinstance(scores, torch.Tensor):
         raise CtcToolError(f"`{name}`: expected a torch.Tensor, found {type(scores).__name__}")
-    if not scores.is_floating_point():
-        raise CtcToolError(f"`{name}`: expected floating-point values, found {_dtype(scores)}")
+    if scores.dtype not in FLOAT_DTYPES:
+        raise CtcToolError(f"`{name}`: expected float16, bfloat16, float32 or float64 values, found {_dtype(scores)}")
     if scores.dim() == 2:
         if time_major:
             raise CtcToolError(f"`{name}`: `time_major=True` describes a batch (T, B, C), found one utterance "
@@ -79,10 +81,7 @@ def input_lengths(lengths, B: int, T: int, device) -> torch.Tensor:
     """(B,) int64 frames per utterance, each in 1..T; T for every utterance when ``lengths`` is None."""
     if lengths is None:
         return torch.full((B,), T, dtype=torch.long, device=device)
-    values = torch.as_tensor(lengths).to(device=device)
-    if values.is_floating_point() or values.dtype == torch.bool or values.dim() != 1 or values.numel() != B:
-        raise CtcToolError(f"`input_lengths`: expected {B} integers (one per utterance), found shape "
-                           f"{tuple(values.shape)} {_dtype(values)}")
+    values = _integers(lengths, "input_lengths", B, device)
     values = values.long()
     bad = ((values < 1) | (values > T)).nonzero()
     if bad.numel():
@@ -98,14 +97,14 @@ def padded_targets(targets, target_lengths, B: int, device) -> tuple[torch.Tenso
     concatenated (sum L,) tensor with ``target_lengths``; for B = 1, one (L,) tensor or list.
     """
     if not isinstance(targets, torch.Tensor):
-        rows = list(targets)
-        if B == 1 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in rows):
-            rows = [rows]  # the (L,) labels of the one utterance
         try:
-            rows = [[_label(v) for v in row] for row in rows]
+            rows = list(targets)
+            if B == 1 and all(_is_label(v) for v in rows):
+                rows = [rows]  # the (L,) labels of the one utterance
+            rows = [[_label(v) for v in _row(row)] for row in rows]
         except TypeError:
-            raise CtcToolError("`targets`: expected a list of label lists (one per utterance) or an integer tensor") \
-                from None
+            raise CtcToolError("`targets`: expected a list of label lists or 1-D integer tensors (one per "
+                               "utterance), or an integer tensor") from None
         if len(rows) != B:
             raise CtcToolError(f"`targets`: {len(rows)} label sequences for {B} utterances; expected one per utterance")
         width = max(1, max((len(row) for row in rows), default=0))
@@ -119,11 +118,9 @@ def padded_targets(targets, target_lengths, B: int, device) -> tuple[torch.Tenso
         if targets.dim() == 1 and B == 1:
             return targets.unsqueeze(0), torch.tensor([targets.numel()], device=device)
         raise CtcToolError("`target_lengths` is required with tensor `targets` for a batch")
-    lengths = torch.as_tensor(target_lengths).to(device=device)
-    if lengths.is_floating_point() or lengths.dim() != 1 or lengths.numel() != B:
-        raise CtcToolError(f"`target_lengths`: expected {B} integers (one per utterance), found shape "
-                           f"{tuple(lengths.shape)}")
-    lengths = lengths.long()
+    if targets.dim() not in (1, 2):
+        raise CtcToolError(f"`targets`: expected 1 or 2 dimensions, found shape {tuple(targets.shape)}")
+    lengths = _integers(target_lengths, "target_lengths", B, device)
     if bool((lengths < 0).any()):
         raise CtcToolError(f"utterance {int((lengths < 0).nonzero()[0, 0])}: negative `target_lengths`")
     if targets.dim() == 2:
@@ -214,8 +211,37 @@ def log_probs_from(scores: torch.Tensor, input_kind: str, *, name: str = "log_pr
     return values[0] if single else values
 
 
+def _integers(values, name: str, count: int, device) -> torch.Tensor:
+    """(count,) int64 from a sequence or tensor of integers; anything else is a CtcToolError naming ``name``."""
+    try:
+        tensor = torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError):
+        raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found "
+                           f"{type(values).__name__}") from None
+    if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool or tensor.dim() != 1 \
+            or tensor.numel() != count:
+        raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found shape "
+                           f"{tuple(tensor.shape)} {_dtype(tensor)}")
+    return tensor.to(device=device, dtype=torch.long)
+
+
+def _is_label(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and not value.is_floating_point() and value.dtype != torch.bool
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _row(row):
+    """The labels of one utterance: a sequence, or a 1-D integer tensor."""
+    if isinstance(row, torch.Tensor):
+        if row.dim() != 1 or row.is_floating_point() or row.dtype == torch.bool:
+            raise TypeError
+        return row.tolist()
+    return row
+
+
 def _label(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not _is_label(value):
         raise TypeError
     return int(value)
 

@@ -20,3 +20,17 @@ class CtcToolError(ValueError):
     A message names its subject (file, line, utterance), what was expected, what
     was found and, where there is one, the fix.
     """
+
+
+def renamed(error: CtcToolError, names: dict[str, str]) -> CtcToolError:
+    """``error`` with its parameter mentions renamed (`log_probs` -> `emissions`): for a caller whose own
+    parameter carried the value. A new name that is not an identifier is written without backticks."""
+
+    def rename(match: re.Match) -> str:
+        new = names.get(match.group(2))
+        if new is None:
+            return match.group(0)
+        text = new + (match.group(3) or "")
+        return f"`{text}`" if new.isidentifier() else text
+
+    return CtcToolError(MENTION.sub(rename, str(error)))

@@ -69,9 +69,8 @@ class CtcLossResult:
 
 def frames_needed(labels: Sequence[int] | torch.Tensor) -> int:
     """Fewest frames a CTC path of ``labels`` needs: L plus one blank per adjacent repeat."""
-    labels = torch.as_tensor(labels)
-    repeats = int((labels[1:] == labels[:-1]).sum()) if labels.numel() > 1 else 0
-    return int(labels.numel()) + repeats
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(1, -1)
+    return int(_checks.frames_needed(labels, torch.tensor([labels.shape[1]]))[0])
 
 
 def ctc_loss(
@@ -104,8 +103,6 @@ def ctc_loss(
         compute_grad: also return ``grad`` (see ``CtcLossResult``). Magnitudes beyond the
             largest finite value of the output dtype saturate there.
     """
-    if input_kind not in INPUT_KINDS:
-        raise CtcToolError(f"`input_kind` {input_kind!r}: expected one of {', '.join(INPUT_KINDS)}")
     if reduction not in REDUCTIONS:
         raise CtcToolError(f"`reduction` {reduction!r}: expected one of {', '.join(REDUCTIONS)}")
     x, single = _checks.batched(scores, name="scores", time_major=time_major)

@@ -191,7 +191,7 @@ def test_hotword_without_a_default_boost_gets_five():
 
 
 def test_alpha_needs_an_lm():
-    with pytest.raises(CtcToolError, match="`alpha` weighs a language model: pass `lm` too"):
+    with pytest.raises(CtcToolError, match="`alpha` weighs a language model, and there is none: pass `lm`"):
         beam_search(torch.zeros(3, 4).log_softmax(-1), alpha=0.5, vocab=VOCAB)
 
 

@@ -110,7 +110,7 @@ def test_hotword_on_the_command_line(tmp_path):
 def test_error_alpha_without_lm():
     result = run_cli("decode", EMISSIONS, "--alpha", "0.3")
     assert (result.exit_code, result.stderr) == (
-        1, "error: --alpha weighs a language model: pass --lm too, or leave --alpha out\n")
+        1, "error: --alpha weighs a language model, and there is none: pass --lm, or leave --alpha out\n")
 
 
 def test_error_lm_is_not_arpa(tmp_path):

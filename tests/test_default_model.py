@@ -56,7 +56,7 @@ def test_the_default_lm_corrects_greedy_spelling():
 def test_error_alpha_without_an_lm():
     result = run_cli("transcribe", EXAMPLES / "hello.wav", "--lm", "none", "--alpha", "1")
     assert (result.exit_code, result.stderr) == (
-        1, "error: --alpha weighs a language model: pass --lm too, or leave --alpha out\n")
+        1, "error: --alpha weighs a language model, and there is none: pass --lm, or leave --alpha out\n")
 
 
 def test_emissions_then_align_from_emissions(tmp_path):

@@ -90,8 +90,9 @@ def test_align_emissions_errors_name_the_parameters(model):
     log_probs, _ = ctctool.audio_log_probs(model, HELLO)
     with raises_exactly("`frame_shift` None: expected the seconds between frames (> 0), e.g. 0.02"):
         ctctool.align_emissions(log_probs, HELLO_TEXT, vocab=model.vocab)
-    with raises_exactly("`model` brings its vocabulary and frame shift: leave `vocab` and `frame_shift` out"):
-        ctctool.align_emissions(log_probs, HELLO_TEXT, model=model, frame_shift=0.02)
+    with raises_exactly("`model` brings its vocabulary, frame timing, boundary correction and name: leave "
+                        "`frame_shift`, `name` out"):
+        ctctool.align_emissions(log_probs, HELLO_TEXT, model=model, frame_shift=0.02, name="x")
     with raises_exactly("`min_confidence` nan: expected a number from 0 to 1"):
         ctctool.align_emissions(log_probs, HELLO_TEXT, model=model, min_confidence=math.nan)
     with raises_exactly("`emissions` have C=31 classes but the vocabulary has 4 tokens; pass `vocab` with one "
@@ -180,7 +181,7 @@ def test_decode_takes_logits_and_probs():
 
 def test_decode_errors_name_the_parameters():
     log_probs = torch.zeros(5, 31).log_softmax(-1)
-    with raises_exactly("`alpha` weighs a language model: pass `lm` too, or leave `alpha` out"):
+    with raises_exactly("`alpha` weighs a language model, and there is none: pass `lm`, or leave `alpha` out"):
         ctctool.decode(log_probs, alpha=0.5)
     with raises_exactly("`beta` inf: expected a finite number"):
         ctctool.decode(log_probs, beta=math.inf)
@@ -237,8 +238,38 @@ def test_cli_maps_parameter_mentions_to_flags():
     from ctctool.cli._common import as_flags
 
     flags = {"zero_infinity": "--zero-infinity", "input_kind": "--input-kind", "blank": "--blank",
-             "time_major": "--time-major", "augment": "--augment", "scores": "scores"}
-    message = ("pass `zero_infinity=True`, `input_kind=logits`, a valid `blank`, `time_major=False`, "
-               "`augment=False`; `scores` hold `other=3`")
-    assert as_flags(message, flags) == ("pass --zero-infinity, --input-kind logits, a valid --blank, "
-                                        "--no-time-major, --no-augment; scores hold other=3")
+             "scores": "scores", "fmt=keyed": "--keyed"}
+    message = ("pass `zero_infinity=True`, `input_kind=logits`, `input_kind='probs'`, a valid `blank`, "
+               "`fmt=keyed`; `scores` hold `other=3`")
+    assert as_flags(message, flags) == ("pass --zero-infinity, --input-kind logits, --input-kind probs, a valid "
+                                        "--blank, --keyed; scores hold other=3")
+
+
+def test_transcribe_lm_auto_is_none_for_another_model(tmp_path):
+    """The same weights loaded from a file are not 'the default model': auto uses no LM there."""
+    import shutil
+
+    copy = tmp_path / "mine.pt"
+    shutil.copy(Path(ctctool.__file__).parent / "models" / "default_en.pt", copy)
+    result = ctctool.transcribe(HELLO, str(copy))
+    assert all(h.lm_score == 0.0 for h in result.hypotheses)
+    assert result == ctctool.transcribe(HELLO, str(copy), lm="none")
+
+
+def test_decode_refuses_what_it_cannot_use():
+    log_probs = torch.zeros(5, 31).log_softmax(-1)
+    with raises_exactly("`lm`: expected an n-gram model (ctctool.load_language_model reads a file), found str"):
+        ctctool.decode(log_probs, lm="default")
+    with raises_exactly("`blank` 1.5 is outside the 31 classes (ids 0 to 30)"):
+        ctctool.decode(log_probs, blank=1.5)
+    with raises_exactly("`frame_shift` inf: expected seconds per frame > 0"):
+        ctctool.decode(log_probs, frame_shift=math.inf)
+    with raises_exactly("`frame_offset` nan: expected a finite number of seconds"):
+        ctctool.decode(log_probs, frame_shift=0.02, frame_offset=math.nan)
+
+
+def test_alignment_errors_name_the_emissions(model):
+    log_probs, _ = ctctool.audio_log_probs(model, HELLO)
+    # by hand: 71 letters and 13 spaces; "ff" in office and "ll" in cellar are the repeats
+    with raises_exactly("utterance 0: 84 labels with 2 repeats need >= 86 frames; there are 10 in `emissions`"):
+        ctctool.align_emissions(log_probs[:10], HELLO_TEXT, model=model)

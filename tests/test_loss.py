@@ -343,3 +343,28 @@ def test_cuda_matches_cpu():
     gpu = ctc_loss(logits.cuda(), labels, input_kind="logits", reduction="none", compute_grad=True)
     torch.testing.assert_close(gpu.losses.cpu(), cpu.losses, rtol=1e-12, atol=1e-12)  # both float64
     torch.testing.assert_close(gpu.grad.cpu(), cpu.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_targets_as_a_list_of_tensors_equal_a_list_of_lists():
+    logits, input_lengths, labels = _random_batch(seed=13)
+    as_lists = ctc_loss(logits, labels, input_kind="logits", input_lengths=input_lengths, reduction="none")
+    as_tensors = ctc_loss(logits, [torch.tensor(r) for r in labels], input_kind="logits",
+                          input_lengths=input_lengths, reduction="none")
+    assert torch.equal(as_lists.losses, as_tensors.losses)
+
+
+@pytest.mark.parametrize("targets, kwargs, match", [
+    (None, {}, r"`targets`: expected a list of label lists or 1-D integer tensors"),
+    (3, {}, r"`targets`: expected a list of label lists or 1-D integer tensors"),
+    ([[1]], {"input_lengths": "ab"}, r"`input_lengths`: expected 1 integers \(one per utterance\), found str"),
+    (torch.tensor([[1]]), {"target_lengths": [True]}, r"`target_lengths`: expected 1 integers .* bool"),
+    (torch.tensor(1), {"target_lengths": [1]}, r"`targets`: expected 1 or 2 dimensions, found shape \(\)"),
+])
+def test_rejects_malformed_targets_and_lengths(targets, kwargs, match):
+    with pytest.raises(CtcToolError, match=match):
+        ctc_loss(torch.zeros(1, 4, 3), targets, input_kind="logits", **kwargs)
+
+
+def test_rejects_float8_scores():
+    _bad(r"`scores`: expected float16, bfloat16, float32 or float64 values, found float8_e4m3fn",
+         torch.zeros(1, 4, 3).to(torch.float8_e4m3fn))

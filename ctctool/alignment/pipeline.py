@@ -10,17 +10,15 @@ stretch of audio the transcript does not cover (as in the MMS alignment recipe).
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ctctool import _checks
-from ctctool.alignment.options import MIN_CONFIDENCE
+from ctctool.alignment.options import MIN_CONFIDENCE, check_options
 from ctctool.alignment.spans import merge_spans, token_spans
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript, prepare_transcript
 from ctctool.alignment.viterbi import forced_align
-from ctctool.errors import CtcToolError
+from ctctool.errors import CtcToolError, renamed
 from ctctool.vocab import Vocabulary, vocabulary_for
 
 
@@ -63,41 +61,47 @@ def align_emissions(
     model=None,
     vocab: Vocabulary | None = None,
     frame_shift: float | None = None,
-    frame_offset: float = 0.0,
+    frame_offset: float | None = None,
     input_kind: str = "log-probs",
     min_confidence: float = MIN_CONFIDENCE,
     star: bool = False,
-    correction: BoundaryCorrection = BoundaryCorrection(),
-    name: str = "emissions",
+    correction: BoundaryCorrection | None = None,
+    name: str | None = None,
 ) -> AlignedTranscript:
     """Timestamps of ``transcript`` in saved emissions of one utterance.
 
     Args:
         emissions: (T, C) scores of one utterance (a (1, T, C) batch is accepted too).
         model: the acoustic model that made them: its vocabulary, frame shift and offset,
-            boundary correction and name are used (leave the next four out).
+            boundary correction and name are used (leave out ``vocab``, ``frame_shift``,
+            ``frame_offset``, ``correction`` and ``name``).
         vocab: the C classes (default: ``vocabulary_for(C)``, blank 0).
-        frame_shift: seconds per frame (required without ``model``); frame_offset: seconds of frame 0.
+        frame_shift: seconds per frame (required without ``model``); frame_offset: seconds of frame 0
+            (default 0).
         input_kind: ``log-probs`` (default), ``logits`` or ``probs``.
-        correction: seconds added to word and line edges.
-        name: the model name the result carries.
+        correction: seconds added to word and line edges (default: none).
+        name: the model name the result carries (default ``emissions``).
     """
     if model is not None:
-        if vocab is not None or frame_shift is not None:
-            raise CtcToolError("`model` brings its vocabulary and frame shift: leave `vocab` and `frame_shift` out")
+        given = [key for key, value in (("vocab", vocab), ("frame_shift", frame_shift), ("frame_offset", frame_offset),
+                                        ("correction", correction), ("name", name)) if value is not None]
+        if given:
+            raise CtcToolError(f"`model` brings its vocabulary, frame timing, boundary correction and name: leave "
+                               f"{', '.join(f'`{key}`' for key in given)} out")
         vocab, frame_shift, frame_offset = model.vocab, model.frame_shift, model.frame_offset
         correction, name = model.boundary_correction, model.name
+    frame_offset = 0.0 if frame_offset is None else frame_offset
+    correction = BoundaryCorrection() if correction is None else correction
+    name = "emissions" if name is None else name
     if vocab is None:
         vocab = vocabulary_for(_checks.batched(emissions, name="emissions")[0].shape[-1])
     log_probs = emission_log_probs(emissions, vocab, input_kind)
-    if frame_shift is None or not frame_shift > 0 or not math.isfinite(frame_shift):
-        raise CtcToolError(f"`frame_shift` {frame_shift}: expected the seconds between frames (> 0), e.g. 0.02")
-    if not math.isfinite(frame_offset):
-        raise CtcToolError(f"`frame_offset` {frame_offset}: expected a finite number of seconds")
-    if not 0.0 <= min_confidence <= 1.0:
-        raise CtcToolError(f"`min_confidence` {min_confidence}: expected a number from 0 to 1")
-    return align_text(log_probs, transcript, vocab, SpanTimes(frame_shift, frame_offset), model=name,
-                      min_confidence=min_confidence, star_ends=star, correction=correction)
+    check_options(min_confidence=min_confidence, frame_shift=frame_shift, frame_offset=frame_offset)
+    try:
+        return align_text(log_probs, transcript, vocab, SpanTimes(frame_shift, frame_offset), model=name,
+                          min_confidence=min_confidence, star_ends=star, correction=correction)
+    except CtcToolError as exc:
+        raise renamed(exc, {"log_probs": "emissions"}) from None
 
 
 def with_star_column(log_probs: torch.Tensor) -> torch.Tensor:

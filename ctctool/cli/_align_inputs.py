@@ -22,8 +22,6 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
     from ctctool.io.vocab_file import load_vocabulary
     from ctctool.vocab import default_vocabulary
 
-    if frame_shift is None:
-        raise CtcToolError("--emissions needs --frame-shift SECONDS (> 0), the time between frames, e.g. 0.02")
     vocabulary = load_vocabulary(vocab_file, blank) if vocab_file else default_vocabulary(blank)
     loaded = load_scores(emissions, key)
     text = read_text(transcript)

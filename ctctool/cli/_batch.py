@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ctctool.cli._common import shown
 from ctctool.errors import CtcToolError
 
 
@@ -23,7 +24,8 @@ def run_manifest(manifest: Path, out_dir: Path, extension: str, make_work: Calla
     work = make_work()
     with Progress(transient=True) as progress:
         task = progress.add_task(verb, total=len(items))
-        report = run_batch(items, out_dir, extension, work, on_item=lambda item: progress.advance(task))
+        report = run_batch(items, out_dir, extension, work, on_item=lambda item: progress.advance(task),
+                           describe=shown)
     print(f"{verb} {report.done}, skipped {report.skipped} already done, failed {len(report.failures)} of "
           f"{report.total} items", file=sys.stderr)
     for failure in report.failures[:10]:

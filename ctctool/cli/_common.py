@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import math
 import re
 import sys
 import typing
@@ -41,13 +40,26 @@ def reports_errors(command: F = None, *, flags: dict[str, str] | None = None):
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _RUNNING.append(options)
         try:
             return command(*args, **kwargs)
         except CtcToolError as exc:
-            print(f"error: {as_flags(str(exc), options)}", file=sys.stderr)
+            print(f"error: {shown(exc)}", file=sys.stderr)
             raise typer.Exit(code=1) from None
+        finally:
+            _RUNNING.pop()
 
     return wrapper  # type: ignore[return-value]
+
+
+#: The flags of the command that is running (see ``reports_errors``), innermost last.
+_RUNNING: list[dict[str, str]] = []
+
+
+def shown(error: CtcToolError) -> str:
+    """The message of ``error`` as the running command spells its options: for errors a command reports
+    and goes on (a file of a batch), as well as for the one that stops it."""
+    return as_flags(str(error), _RUNNING[-1] if _RUNNING else {})
 
 
 def as_flags(message: str, options: dict[str, str]) -> str:
@@ -62,8 +74,6 @@ def as_flags(message: str, options: dict[str, str]) -> str:
             return flag or whole
         if value is None or value == "True":
             return flag
-        if value == "False":
-            return "--no-" + flag.lstrip("-")
         return f"{flag} {value.strip(chr(39) + chr(34))}"
 
     return MENTION.sub(shown, message)
@@ -83,11 +93,6 @@ def _option_flags(command: Callable) -> dict[str, str]:
                 long = [d for d in declared if isinstance(d, str) and d.startswith("--")]
                 flags[name] = long[0] if long else "--" + name.replace("_", "-")
     return flags
-
-
-def json_number(value: float) -> float | None:
-    """A float for JSON: non-finite values (inf, nan) become null, which JSON can carry."""
-    return value if math.isfinite(value) else None
 
 
 def print_json(payload: Any) -> None:

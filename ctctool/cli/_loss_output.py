@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ctctool.cli._common import json_number, print_json
+from ctctool.cli._common import print_json
+from ctctool.io.writers import json_number
 from ctctool.loss import CtcLossResult
 
 

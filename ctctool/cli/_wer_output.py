@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ctctool.cli._common import json_number
+from ctctool.io.writers import json_number
 from ctctool.metrics import (
     BootstrapInterval, PairedBootstrap, UtteranceScore, WerReport, align_words, DELETION, HIT,
     INSERTION,

@@ -7,7 +7,7 @@ from typing import Annotated, List, Literal, Optional
 
 import typer
 
-from ctctool.alignment.options import MIN_CONFIDENCE
+from ctctool.alignment.options import MIN_CONFIDENCE, check_options
 from ctctool.cli._common import DeviceOption, reports_errors
 
 app = typer.Typer()
@@ -37,8 +37,12 @@ def align(
 ) -> None:
     """Timestamps of every word, character and line of a transcript (Viterbi over the CTC lattice)."""
     from ctctool.cli import _align_inputs as inputs
+    from ctctool.errors import CtcToolError
 
     paths = paths or []
+    if emissions is not None and frame_shift is None:
+        raise CtcToolError("--emissions needs --frame-shift SECONDS (> 0), the time between frames, e.g. 0.02")
+    check_options(min_confidence=min_confidence, frame_shift=frame_shift if emissions else 1.0, frame_offset=offset)
     if manifest is not None:
         if paths or emissions is not None or out_dir is None:
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")

@@ -44,7 +44,7 @@ def decode(
     from ctctool.decoding.hotwords import parse_hotword
     from ctctool.decoding.options import search_settings
     from ctctool.devices import resolve_device
-    from ctctool.errors import CtcToolError
+    from ctctool.errors import CtcToolError, renamed
     from ctctool.io.arrays import load_scores
     from ctctool.io.decodings import decoding_json, read_keys
     from ctctool.io.targets import read_lengths
@@ -69,6 +69,8 @@ def decode(
             oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob, frame_shift=frame_shift,
             words=json_output)
     except CtcToolError as exc:
+        if input_lengths is None:  # the lengths came from the array file
+            exc = renamed(exc, {"input_lengths": "its input_lengths array"})
         raise CtcToolError(f"{loaded.source}: {exc}") from None
     results = results if isinstance(results, tuple) else (results,)
     names = read_keys(keys, len(results)) if keys else [str(n) for n in range(len(results))]

@@ -19,7 +19,7 @@ def lm(
     corpus: Annotated[List[Path], typer.Argument(help="Text files, one sentence a line; words are split on whitespace.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="ARPA file to write; gzip-compressed when it ends in .gz.")],
     order: Annotated[int, typer.Option(min=1, help="Longest n-gram.")] = 3,
-    metadata: Annotated[bool, typer.Option("--metadata", help="The files are LJSpeech metadata.csv (id|text|normalized): the last column is the sentence.")] = False,
+    metadata: Annotated[bool, typer.Option("--metadata", help="The files are LJSpeech metadata.csv (id|text|normalized): the sentence is the normalized column, or the text column when that is empty.")] = False,
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lower-case the text first.")] = False,
     min_count: Annotated[Optional[List[int]], typer.Option(min=1, metavar="N", help="List only n-grams of order 2 and up seen at least N times (2 drops singletons); repeat it to give bigrams, trigrams, ... their own N. N-grams that a listed longer one builds on stay.")] = None,
     discount: Annotated[Optional[float], typer.Option(help="One discount in (0, 1] for every order (plain Kneser-Ney). Default: modified Kneser-Ney's three discounts per order, estimated from the counts.")] = None,

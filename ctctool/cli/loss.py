@@ -34,7 +34,7 @@ def loss(
     """CTC loss of each utterance, the reduced loss, frames needed vs frames given, and why a target is infeasible."""
     from ctctool.cli._loss_output import print_loss_json, print_loss_table, warn_infeasible
     from ctctool.devices import resolve_device
-    from ctctool.errors import CtcToolError
+    from ctctool.errors import CtcToolError, renamed
     from ctctool.io.arrays import load_scores
     from ctctool.io.grads import save_gradient
     from ctctool.io.targets import read_lengths, read_targets
@@ -51,6 +51,8 @@ def loss(
                           input_lengths=lengths, blank=blank, reduction=reduction, zero_infinity=zero_infinity,
                           time_major=time_major, compute_grad=grad_out is not None)
     except CtcToolError as exc:
+        if input_lengths is None:  # the lengths came from the array file
+            exc = renamed(exc, {"input_lengths": "its input_lengths array"})
         raise CtcToolError(f"{loaded.source}: {exc}") from None
     warn_infeasible(result, targets)
     if grad_out is not None:

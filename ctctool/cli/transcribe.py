@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.cli._common import DeviceOption, reports_errors, shown
 
 app = typer.Typer()
 
@@ -20,7 +20,7 @@ def transcribe(
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     keyed: Annotated[bool, typer.Option("--keyed", help="Print '<file stem> <text>' lines, ready for ctctool wer --keyed.")] = False,
     lm: Annotated[str, typer.Option(help="Word n-gram LM: auto (the default model's own LM with --model default, else none), default, none, an ARPA file, or a KenLM binary (needs the kenlm extra).")] = "auto",
-    beam_width: Annotated[Optional[int], typer.Option(min=1, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM or hotwords, else greedy.")] = None,
+    beam_width: Annotated[Optional[int], typer.Option(min=1, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM, hotwords or --beta, else greedy.")] = None,
     alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5).")] = None,
     beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
     hotword: Annotated[Optional[List[str]], typer.Option(help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
@@ -48,7 +48,7 @@ def transcribe(
             result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                                       alpha=alpha, beta=beta)
         except CtcToolError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {shown(exc)}", file=sys.stderr)
             failed += 1
             continue
         print(f"{path.stem} {result.text}" if keyed else result.text, flush=True)

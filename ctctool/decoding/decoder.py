@@ -5,6 +5,7 @@ Shapes: B utterances, T frames, C classes (blank included).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -89,6 +90,12 @@ def decode(
         One ``Decoding`` for a (T, C) input; a tuple of B for a batch.
     """
     x, single = _checks.batched(log_probs, name="log_probs", time_major=time_major)
+    _checks.check_nonempty(x, "log_probs")
+    if blank is not None:
+        _checks.check_blank(blank, x.shape[-1])
+    if lm is not None and not hasattr(lm, "log10_prob"):
+        raise CtcToolError(f"`lm`: expected an n-gram model (ctctool.load_language_model reads a file), found "
+                           f"{type(lm).__name__}")
     if vocab is None:
         vocab = vocabulary_for(x.shape[-1], 0 if blank is None else blank)
     elif blank is not None and blank != vocab.blank:
@@ -96,8 +103,10 @@ def decode(
     _checks.check_classes(x, vocab.size, "log_probs")
     x = _checks.log_probs_from(x, input_kind, name="log_probs")
     B, T, C = x.shape
-    if frame_shift is not None and not frame_shift > 0:
+    if frame_shift is not None and not 0 < frame_shift < math.inf:
         raise CtcToolError(f"`frame_shift` {frame_shift}: expected seconds per frame > 0")
+    if not math.isfinite(frame_offset):
+        raise CtcToolError(f"`frame_offset` {frame_offset}: expected a finite number of seconds")
     lengths = _checks.input_lengths(input_lengths, B, T, x.device).tolist()
     settings = search_settings(has_lm=lm is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
                                nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
@@ -108,7 +117,8 @@ def decode(
     else:
         results = beam_search(x, beam_width=settings.beam_width, nbest=settings.nbest, blank=vocab.blank,
                               input_lengths=lengths, token_min_log_prob=settings.token_min_log_prob, vocab=vocab,
-                              lm=lm, alpha=alpha, beta=beta, oov_penalty=oov_penalty, hotwords=hotwords)
+                              lm=lm, alpha=settings.alpha if lm is not None else None, beta=settings.beta,
+                              oov_penalty=settings.oov_penalty if lm is not None else oov_penalty, hotwords=hotwords)
     decodings = []
     for b, hypotheses in enumerate(results):
         timed = ()

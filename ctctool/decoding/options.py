@@ -61,7 +61,7 @@ def search_settings(
     if oov_penalty > 0:
         raise CtcToolError(f"`oov_penalty` {oov_penalty}: expected a number <= 0 (a log-probability offset)")
     if alpha is not None and not has_lm:
-        raise CtcToolError("`alpha` weighs a language model: pass `lm` too, or leave `alpha` out")
+        raise CtcToolError("`alpha` weighs a language model, and there is none: pass `lm`, or leave `alpha` out")
     beta = (BETA if has_lm else 0.0) if beta is None else float(beta)
     searching = has_lm or has_hotwords or beta != 0.0 or nbest > 1 or (beam_width or 1) > 1
     return SearchSettings(

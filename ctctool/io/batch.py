@@ -31,8 +31,10 @@ class BatchReport:
 
 
 def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work: Callable[[ManifestItem], str],
-              on_item: Callable[[ManifestItem], None] = lambda item: None) -> BatchReport:
-    """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done."""
+              on_item: Callable[[ManifestItem], None] = lambda item: None,
+              describe: Callable[[CtcToolError], str] = str) -> BatchReport:
+    """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done;
+    ``describe`` words the error of an item that fails."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CtcToolError(f"{out_dir}: no such folder; create it first")
@@ -48,7 +50,7 @@ def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work
                     handle.write(text.encode("utf-8"))
                 done += 1
             except CtcToolError as exc:
-                failures.append({"id": item.id, "where": item.where, "error": str(exc)})
+                failures.append({"id": item.id, "where": item.where, "error": describe(exc)})
         on_item(item)
     report_file = out_dir / FAILURES_FILE
     if failures:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from ctctool.decoding.decoder import Decoding
 from ctctool.errors import CtcToolError
 from ctctool.io.text import read_lines
+from ctctool.io.writers import json_number
 
 
 def decoding_json(key: str, result: Decoding) -> dict:
     """``{"key", "text", "score", "nbest": [...], "words": [...]}``; word times in seconds at 3 decimals
     when known; a non-finite score is null."""
     return {
-        "key": key, "text": result.text, "score": _number(result.score),
-        "nbest": [{"text": h.text, "score": _number(h.score), "acoustic_score": _number(h.acoustic_score),
-                   "lm_score": _number(h.lm_score), "hotword_score": _number(h.hotword_score)}
+        "key": key, "text": result.text, "score": json_number(result.score),
+        "nbest": [{"text": h.text, "score": json_number(h.score), "acoustic_score": json_number(h.acoustic_score),
+                   "lm_score": json_number(h.lm_score), "hotword_score": json_number(h.hotword_score)}
                   for h in result.hypotheses],
         "words": [_word(w) for w in result.words],
     }
@@ -37,7 +37,3 @@ def _word(word) -> dict:
     if word.start is not None:
         item.update(start=round(word.start, 3), end=round(word.end, 3))
     return item
-
-
-def _number(value: float) -> float | None:
-    return value if math.isfinite(value) else None
