@@ -11,8 +11,6 @@ command line can show its own flag instead.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import torch
 

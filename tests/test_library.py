@@ -5,13 +5,11 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile
 import torch
 
 import ctctool
-from ctctool import CtcToolError
 from ctctool.alignment.timing import BoundaryCorrection, TimedSpan
 from ctctool.decoding.options import ALPHA, BEAM_WIDTH, BETA, search_settings
 from ctctool.vocab import Vocabulary, default_vocabulary

@@ -118,7 +118,7 @@ def decode(
         results = beam_search(x, beam_width=settings.beam_width, nbest=settings.nbest, blank=vocab.blank,
                               input_lengths=lengths, token_min_log_prob=settings.token_min_log_prob, vocab=vocab,
                               lm=lm, alpha=settings.alpha if lm is not None else None, beta=settings.beta,
-                              oov_penalty=settings.oov_penalty if lm is not None else oov_penalty, hotwords=hotwords)
+                              oov_penalty=oov_penalty, hotwords=hotwords)
     decodings = []
     for b, hypotheses in enumerate(results):
         timed = ()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 from ctctool.audio.loading import load_audio
@@ -11,8 +9,6 @@ from ctctool.audio.resample import resample
 from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
 from ctctool.models.windowed import windowed_log_probs
-
-Audio = "str | os.PathLike | torch.Tensor"
 
 
 def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None) -> torch.Tensor:
