@@ -213,9 +213,10 @@ def _integers(values, name: str, count: int, device) -> torch.Tensor:
     """(count,) int64 from a sequence or tensor of integers; anything else is a CtcToolError naming ``name``."""
     try:
         tensor = torch.as_tensor(values)
-    except (TypeError, ValueError, RuntimeError):
-        raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found "
-                           f"{type(values).__name__}") from None
+    except (TypeError, ValueError, RuntimeError, OverflowError):
+        too_big = isinstance(values, (list, tuple)) and any(isinstance(v, int) and abs(v) >= 2**63 for v in values)
+        found = "a value beyond 64-bit integers" if too_big else type(values).__name__
+        raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found {found}") from None
     if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool or tensor.dim() != 1 \
             or tensor.numel() != count:
         raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found shape "

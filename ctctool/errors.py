@@ -14,6 +14,16 @@ import re
 MENTION = re.compile(r"`(([A-Za-z_][A-Za-z0-9_]*)(=([^`]*))?)`")
 
 
+#: Terminal control sequences (colours, bold) that some libraries put in their messages.
+_CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of another library's error message, without control characters, for a one-line report."""
+    text = _CONTROL.sub("", str(exc)).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:limit].strip()
+
+
 class CtcToolError(ValueError):
     """Bad input or an impossible request, described in one line.
 

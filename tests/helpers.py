@@ -16,7 +16,7 @@ cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GP
 
 def run_cli(*args: str):
     """Run ``ctctool ARGS`` in-process; returns the typer Result (stdout, stderr, exit_code)."""
-    return CliRunner().invoke(app, [str(a) for a in args])
+    return CliRunner().invoke(app, [str(a) for a in args], prog_name="ctctool")
 
 
 def raises_exactly(message: str):

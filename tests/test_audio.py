@@ -72,7 +72,7 @@ def test_missing_file(tmp_path):
 
 
 def test_a_directory_is_not_a_file(tmp_path):
-    with raises_exactly(f"{tmp_path}: not a file"):
+    with raises_exactly(f"{tmp_path}: is a folder; expected an audio file (WAV, FLAC, OGG)"):
         load_audio(tmp_path, 16000)
 
 

@@ -117,13 +117,15 @@ def test_error_lm_is_not_arpa(tmp_path):
     (tmp_path / "words.txt").write_text("the quick brown fox\n", encoding="utf-8")
     result = run_cli("decode", EMISSIONS, "--lm", tmp_path / "words.txt")
     assert (result.exit_code, result.stderr) == (
-        1, f"error: {tmp_path / 'words.txt'} line 1: text before \\data\\; is this an ARPA file?\n")
+        1, f"error: {tmp_path / 'words.txt'} line 1: text before \\data\\ ('the quick brown fox'); expected an ARPA "
+           "language model\n")
 
 
 def test_error_bad_hotword():
     result = run_cli("decode", EMISSIONS, "--hotword", "fox:lots")
     assert (result.exit_code, result.stderr) == (
-        1, "error: hotword 'fox:lots': the boost after ':' must be a number, e.g. 'dashwood:5'\n")
+        2, "error: Invalid value for '--hotword': hotword 'fox:lots': the boost after ':' must be a number, "
+           "e.g. 'dashwood:5' (see 'ctctool decode --help')\n")
 
 
 def test_error_kenlm_binary_cut_short(tmp_path):

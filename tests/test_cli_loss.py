@@ -203,7 +203,8 @@ def test_error_input_length_beyond_T(batch):
     folder, _ = batch
     (folder / "lengths.txt").write_text("30\n31\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "targets.txt", "--input-lengths", folder / "lengths.txt"),
-           f"{folder / 'logits.npy'}: utterance 1: --input-lengths 31 is outside 1..T where T=30 frames")
+           f"{folder / 'lengths.txt'}: utterance 1: --input-lengths 31 is outside 1..T where T=30 frames "
+           f"(scores: {folder / 'logits.npy'})")
 
 
 def test_error_nan(tmp_path):

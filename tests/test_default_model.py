@@ -110,7 +110,7 @@ def test_error_unreadable_audio(tmp_path):
     assert result.exit_code == 1
     assert result.stdout.count("\n") == 1  # the good file is still transcribed
     assert result.stderr.splitlines()[-1] == "error: 1 of 2 files could not be transcribed (see above)"
-    assert result.stderr.startswith(f"error: {tmp_path / 'bad.wav'}: ")
+    assert result.stderr.startswith(f"failed: {tmp_path / 'bad.wav'}: ")
 
 
 def test_error_empty_transcript(tmp_path):

@@ -59,7 +59,7 @@ def test_trigram_context_is_cut_to_the_order(model):
 
 def test_error_count_mismatch(tmp_path):
     (tmp_path / "lm.arpa").write_text(ARPA.replace("ngram 2=3", "ngram 2=4"), encoding="utf-8")
-    with pytest.raises(CtcToolError, match=r"lm.arpa: \\data\\ announces 4 2-grams, the file lists 3$"):
+    with pytest.raises(CtcToolError, match=r"lm.arpa line 17: the \\2-grams: section lists 3 n-grams, but \\data\\ \(\S*lm.arpa line 3\) announces 4$"):
         read_arpa(tmp_path / "lm.arpa")
 
 
@@ -71,5 +71,5 @@ def test_error_bad_line(tmp_path):
 
 def test_error_not_arpa(tmp_path):
     (tmp_path / "lm.arpa").write_text("hello\n", encoding="utf-8")
-    with pytest.raises(CtcToolError, match=r"lm.arpa line 1: text before \\data\\; is this an ARPA file\?"):
+    with pytest.raises(CtcToolError, match=r"lm.arpa line 1: text before \\data\\ \('hello'\); expected an ARPA language model$"):
         read_arpa(tmp_path / "lm.arpa")

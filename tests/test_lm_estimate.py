@@ -254,13 +254,15 @@ def test_cli_missing_file(workdir):
 def test_cli_missing_output_folder(workdir):
     Path("c.txt").write_text("a b\n", encoding="utf-8")
     _assert_error(run_cli("lm", "c.txt", "-o", "nowhere/lm.arpa"),
-                  "nowhere/lm.arpa: folder nowhere does not exist; create it first")
+                  "--output nowhere/lm.arpa: folder nowhere does not exist; create it first")
 
 
 def test_cli_bad_discount(workdir):
     Path("c.txt").write_text("a b\n", encoding="utf-8")
-    _assert_error(run_cli("lm", "c.txt", "-o", "lm.arpa", "--discount", "0"),
-                  "discount 0.0: expected a number in (0, 1], or None to estimate them")
+    result = run_cli("lm", "c.txt", "-o", "lm.arpa", "--discount", "0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("error: Invalid value for '--discount': expected a number in (0, 1], found 0 "
+                             "(see 'ctctool lm --help')\n")
 
 
 def test_cli_order_zero_is_a_usage_error(workdir):

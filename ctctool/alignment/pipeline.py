@@ -10,6 +10,8 @@ stretch of audio the transcript does not cover (as in the MMS alignment recipe).
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from ctctool import _checks
@@ -51,7 +53,23 @@ def align_audio(
 
     acoustic = as_model(model, device)
     log_probs, _ = audio_log_probs(acoustic, audio, sample_rate)
-    return align_emissions(log_probs, transcript, model=acoustic, min_confidence=min_confidence, star=star)
+    source = str(audio) if isinstance(audio, (str, os.PathLike)) else "the audio"
+    return align_model_output(log_probs, transcript, acoustic, source=source, min_confidence=min_confidence,
+                              star=star)
+
+
+def align_model_output(log_probs: torch.Tensor, transcript: str, model, *, source: str,
+                       min_confidence: float = MIN_CONFIDENCE, star: bool = False) -> AlignedTranscript:
+    """``align_emissions`` of (T, C) ``log_probs`` that ``model`` computed from the audio ``source``: a problem
+    with the frames (too few for the transcript) names the audio, the file to fix."""
+    try:
+        return align_emissions(log_probs, transcript, model=model, min_confidence=min_confidence, star=star)
+    except CtcToolError as exc:
+        if "`emissions`" not in str(exc):
+            raise
+        seconds = log_probs.shape[-2] * model.frame_shift
+        raise CtcToolError(f"{source}: {seconds:.2f} s of audio ({log_probs.shape[-2]} frames) is too short for "
+                           f"the transcript: {renamed(exc, {'emissions': 'the audio'})}") from None
 
 
 def align_emissions(

@@ -72,4 +72,7 @@ def prepare_transcript(text: str, vocab: Vocabulary, *, star_id: int | None = No
             label_word.extend([index] * len(ids))
     if not labels:
         raise CtcToolError("transcript: nothing to align (no word has a character of the vocabulary)")
+    if not any(ch.isalnum() for word in words for piece in word.pieces if piece != STAR for ch in piece):
+        raise CtcToolError("transcript: nothing to align: no word has a letter or a digit (only punctuation or "
+                           "symbols); expected the words spoken in the audio")
     return PreparedTranscript(lines, tuple(words), tuple(labels), tuple(label_word), tuple(changes))

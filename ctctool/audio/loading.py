@@ -9,8 +9,14 @@ import numpy as np
 import soundfile
 import torch
 
+from ctctool._files import input_file
 from ctctool.errors import CtcToolError
 from ctctool.audio.resample import resample
+
+
+#: Lowest sample rate taken for speech: below it a file is almost surely mislabelled (speech needs >= 4 kHz
+#: of bandwidth for most phones; telephone audio is 8000 Hz).
+MIN_SAMPLE_RATE = 2000
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
@@ -19,14 +25,16 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
     Integer PCM is scaled to -1..1; channels are averaged; other rates are resampled
     with :func:`ctctool.audio.resample.resample`.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise CtcToolError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
+    file = input_file(path, "an audio file (WAV, FLAC, OGG)")
+    _check_wav_length(file)
     try:
         data, file_rate = soundfile.read(file, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as exc:
         reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
         raise CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC or OGG") from exc
+    if file_rate < MIN_SAMPLE_RATE:
+        raise CtcToolError(f"{file}: sample rate {file_rate} Hz; expected speech recorded at {MIN_SAMPLE_RATE} Hz or "
+                           "more (usually 8000 to 48000 Hz): is its header right?")
     if data.shape[0] == 0:
         raise CtcToolError(f"{file}: no audio samples; expected a non-empty recording")
     mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
@@ -39,3 +47,29 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
         )
     waveform = torch.from_numpy(np.ascontiguousarray(mono))
     return resample(waveform, int(file_rate), sample_rate)
+
+
+#: A WAV data chunk size that means "unknown" (written by streaming recorders before they know the length).
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+
+
+def _check_wav_length(file: Path) -> None:
+    """A RIFF WAV file whose ``data`` chunk declares more bytes than the file holds was cut short: libsndfile
+    would read the samples that are there without a word, and the end of the recording would be lost."""
+    size = file.stat().st_size
+    with open(file, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return  # not a plain RIFF WAV: libsndfile judges it
+        position = 12
+        while position + 8 <= size:
+            handle.seek(position)
+            chunk = handle.read(8)
+            chunk_id, chunk_size = chunk[:4], int.from_bytes(chunk[4:8], "little")
+            if chunk_id == b"data":
+                available = size - position - 8
+                if chunk_size not in _UNKNOWN_SIZES and chunk_size > available:
+                    raise CtcToolError(f"{file}: the WAV header declares {chunk_size} bytes of samples but the file "
+                                       f"holds {available}: it was cut short (an interrupted copy or recording?)")
+                return
+            position += 8 + chunk_size + (chunk_size & 1)

@@ -11,8 +11,10 @@ import sys
 import typer
 
 from ctctool.cli import align, decode, emissions, lm, loss, train, transcribe, wer
+from ctctool.cli._common import OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

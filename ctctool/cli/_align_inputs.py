@@ -40,7 +40,7 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
 
 def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star):
     """The alignment of ``transcript`` to ``audio``, and what ``draw`` needs."""
-    from ctctool.alignment.pipeline import align_emissions
+    from ctctool.alignment.pipeline import align_model_output
     from ctctool.io.text import read_text
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
@@ -49,9 +49,10 @@ def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confi
     model = as_model(model_spec, device)
     log_probs, _ = audio_log_probs(model, audio)
     try:
-        result = align_emissions(log_probs, text, model=model, min_confidence=min_confidence, star=star)
+        result = align_model_output(log_probs, text, model, source=str(audio), min_confidence=min_confidence,
+                                    star=star)
     except CtcToolError as exc:
-        raise CtcToolError(f"{transcript}: {exc}") from None
+        raise CtcToolError(exc if str(exc).startswith(f"{audio}: ") else f"{transcript}: {exc}") from None
     return result, (log_probs, model.vocab.tokens, model.frame_offset, audio, model.sample_rate)
 
 

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ctctool.cli._common import shown
+from ctctool.cli._common import check_files, shown
+from ctctool.io.batch import FAILURES_FILE, run_batch
 from ctctool.errors import CtcToolError
 
 
@@ -15,21 +16,22 @@ def run_manifest(manifest: Path, out_dir: Path, extension: str, make_work: Calla
     items of ``manifest`` into ``out_dir``; exit 1 when any item failed."""
     from rich.progress import Progress
 
-    from ctctool.io.batch import run_batch
-    from ctctool.io.manifest import read_items
+    from ctctool.io.manifest import read_manifest_items
+    from ctctool.io.paths import check_output_folder
 
-    items = read_items(manifest)
-    if not Path(out_dir).is_dir():
-        raise CtcToolError(f"{out_dir}: no such folder; create it first")
+    listed = read_manifest_items(manifest)
+    check_output_folder(out_dir, "--out-dir")
+    check_files({"--out-dir failure report": Path(out_dir) / FAILURES_FILE}, [manifest])
     work = make_work()
     with Progress(transient=True) as progress:
-        task = progress.add_task(verb, total=len(items))
-        report = run_batch(items, out_dir, extension, work, on_item=lambda item: progress.advance(task),
-                           describe=shown)
+        task = progress.add_task(verb, total=len(listed.items))
+        report = run_batch(listed.items, out_dir, extension, work, on_item=lambda item: progress.advance(task),
+                           describe=shown, rejected=listed.rejected)
     print(f"{verb} {report.done}, skipped {report.skipped} already done, failed {len(report.failures)} of "
           f"{report.total} items", file=sys.stderr)
     for failure in report.failures[:10]:
-        print(f"failed: {failure['id']}: {failure['error']}", file=sys.stderr)
+        print(f"failed: {failure['error'] if failure['id'] is None else failure['id'] + ': ' + failure['error']}",
+              file=sys.stderr)
     if report.failures:
         raise CtcToolError(f"{len(report.failures)} item(s) failed, listed in {report.failures_file}; fix them and "
                            f"run again (items already {verb} are skipped)")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import json
+import math
 import re
 import sys
 import typing
 from typing import Annotated, Any, Callable, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from ctctool.errors import MENTION, CtcToolError
 
@@ -24,6 +27,88 @@ DeviceOption = Annotated[
         show_default=True,
     ),
 ]
+
+
+class OneLineErrors(TyperGroup):
+    """The command group: a usage error (bad flag, bad value) is one ``error: ...`` line and exit code 2,
+    like every other error, instead of click's usage box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                                **extra)
+        except _CLICK_EXCEPTION as exc:
+            context = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+                print(context.get_help())
+            else:
+                command = context.command_path if context is not None else prog_name or "ctctool"
+                print(f"error: {_one_line(exc.format_message())} (see '{command} --help')", file=sys.stderr)
+            code = exc.exit_code
+        except typer.Abort:
+            print("error: aborted", file=sys.stderr)
+            code = 1
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            code = 1  # the reader of stdout went away (| head): nothing more to say
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+#: click's ClickException, as the installed typer ships it (its own copy of click, or click itself).
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+class Number:
+    """The parser of a float option that must be finite and within bounds: ``nan``, ``inf`` and out-of-range
+    values are usage errors that name the flag (``typer.Option(parser=POSITIVE)``)."""
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 high_open: bool = False, minus_infinity: bool = False):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.minus_infinity = minus_infinity
+        self.__name__ = "FLOAT"  # the metavar typer shows
+
+    def __call__(self, value) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(f"{value!r} is not a number; expected {self.describe()}") from None
+        if self.minus_infinity and number == -math.inf:
+            return number
+        if not math.isfinite(number) or self.out_of_range(number):
+            raise typer.BadParameter(f"expected {self.describe()}, found {value}")
+        return number
+
+    def out_of_range(self, number: float) -> bool:
+        too_low = self.low is not None and (number <= self.low if self.low_open else number < self.low)
+        too_high = self.high is not None and (number >= self.high if self.high_open else number > self.high)
+        return too_low or too_high
+
+    def describe(self) -> str:
+        return self.bounds() + (" or -inf" if self.minus_infinity else "")
+
+    def bounds(self) -> str:
+        if self.low is not None and self.high is not None:
+            return (f"a number in {'(' if self.low_open else '['}{self.low:g}, "
+                    f"{self.high:g}{')' if self.high_open else ']'}")
+        if self.low is not None:
+            return f"a number {'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None:
+            return f"a number {'<' if self.high_open else '<='} {self.high:g}"
+        return "a finite number"
+
+
+#: Float options by what they may hold.
+FINITE = Number()
+POSITIVE = Number(0.0, low_open=True)
+NON_NEGATIVE = Number(0.0)
+LOG_PROB = Number(high=0.0, minus_infinity=True)
+UNIT_INTERVAL = Number(0.0, 1.0)
 
 
 def reports_errors(command: F = None, *, flags: dict[str, str] | None = None):
@@ -93,6 +178,37 @@ def _option_flags(command: Callable) -> dict[str, str]:
                 long = [d for d in declared if isinstance(d, str) and d.startswith("--")]
                 flags[name] = long[0] if long else "--" + name.replace("_", "-")
     return flags
+
+
+def check_hotwords(values: list[str] | None) -> list[str] | None:
+    """The callback of ``--hotword``: each 'word:boost' is checked at parse time (a usage error naming the flag)."""
+    from ctctool.decoding.hotwords import parse_hotword
+
+    for spec in values or []:
+        try:
+            parse_hotword(spec)
+        except CtcToolError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values
+
+
+def scores_error(error: CtcToolError, source: str, lengths_file) -> CtcToolError:
+    """A library error about scores (from ``source``) with their frame counts: it names the scores, or the
+    ``--input-lengths`` file when it is about the counts that file gave."""
+    from ctctool.errors import renamed
+
+    if lengths_file is None:  # the lengths, if any, came from the array file
+        return CtcToolError(f"{source}: {renamed(error, {'input_lengths': 'its input_lengths array'})}")
+    if "`input_lengths" in str(error):
+        return CtcToolError(f"{lengths_file}: {error} (scores: {source})")
+    return CtcToolError(f"{source}: {error}")
+
+
+def check_files(outputs: dict[str, Any], inputs: list[Any]) -> None:
+    """Before any work: every output can be written and none is an input (see ``ctctool.io.paths``)."""
+    from ctctool.io.paths import check_outputs
+
+    check_outputs(outputs, inputs)
 
 
 def print_json(payload: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, List, Literal, Optional
 import typer
 
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.cli._common import check_files, FINITE, POSITIVE, UNIT_INTERVAL, DeviceOption, reports_errors
 
 app = typer.Typer()
 Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
@@ -19,18 +19,18 @@ Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
 def align(
     paths: Annotated[Optional[List[Path]], typer.Argument(help="AUDIO TRANSCRIPT, or TRANSCRIPT alone with --emissions.", show_default=False)] = None,
     emissions: Annotated[Optional[Path], typer.Option(help="Log-probs (.npy, .npz or .pt), (T, C), instead of audio and a model.")] = None,
-    frame_shift: Annotated[Optional[float], typer.Option(help="Seconds per frame of --emissions, e.g. 0.02.")] = None,
-    offset: Annotated[float, typer.Option(help="Seconds added to every time of --emissions (the model's frame offset).")] = 0.0,
+    frame_shift: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Seconds per frame of --emissions, e.g. 0.02.")] = None,
+    offset: Annotated[float, typer.Option(parser=FINITE, help="Seconds added to every time of --emissions (the model's frame offset).")] = 0.0,
     input_kind: Annotated[Literal["log-probs", "logits", "probs"], typer.Option(help="What --emissions holds.")] = "log-probs",
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary of --emissions: one token per line or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(help="Class id of the blank token of --emissions.")] = 0,
+    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token of --emissions.")] = 0,
     model: Annotated[str, typer.Option(help="Acoustic model for audio: default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id), or an LJSpeech folder, to align into --out-dir.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="With --manifest: one output file per item; items already there are skipped.")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = "json",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
-    min_confidence: Annotated[float, typer.Option(help="Lines whose mean posterior is below this are flagged.")] = MIN_CONFIDENCE,
+    min_confidence: Annotated[float, typer.Option(parser=UNIT_INTERVAL, help="Lines whose mean posterior is below this are flagged.")] = MIN_CONFIDENCE,
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
     device: DeviceOption = "auto",
@@ -46,11 +46,14 @@ def align(
     if manifest is not None:
         if paths or emissions is not None or out_dir is None:
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")
+        if output is not None or plot is not None:
+            raise typer.BadParameter("with --manifest, outputs go to --out-dir", param_hint="--output/--plot")
         inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star)
         return
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
         raise typer.BadParameter(hint, param_hint="PATHS")
+    check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, Path(model)])
     if emissions is not None:
         result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
                                                 device, min_confidence, star)

@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors
-from ctctool.decoding.options import OOV_PENALTY, TOKEN_MIN_LOG_PROB
+from ctctool.cli._common import scores_error, check_hotwords, FINITE, LOG_PROB, POSITIVE, NON_NEGATIVE, DeviceOption, reports_errors
+from ctctool.decoding.options import MAX_BEAM_WIDTH, OOV_PENALTY, TOKEN_MIN_LOG_PROB
 
 app = typer.Typer()
 
@@ -22,17 +22,17 @@ def decode(
     batch_first: Annotated[bool, typer.Option("--batch-first", hidden=True, help="(N, T, C): the default; kept for old scripts.")] = False,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(help="Class id of the blank token.")] = 0,
+    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token.")] = 0,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance.")] = None,
-    beam_width: Annotated[Optional[int], typer.Option(min=1, help="Prefix beam search width; 1: greedy. Default: greedy, or 32 with --lm, --hotword, --beta or --nbest.")] = None,
-    nbest: Annotated[int, typer.Option(min=1, help="Distinct hypotheses per utterance (with --json).")] = 1,
-    token_min_log_prob: Annotated[float, typer.Option(help="Beam search tries a label on a frame only above this log-prob.")] = TOKEN_MIN_LOG_PROB,
+    beam_width: Annotated[Optional[int], typer.Option(min=1, max=MAX_BEAM_WIDTH, help="Prefix beam search width; 1: greedy. Default: greedy, or 32 with --lm, --hotword, --beta or --nbest.")] = None,
+    nbest: Annotated[int, typer.Option(min=1, max=MAX_BEAM_WIDTH, help="Distinct hypotheses per utterance (with --json).")] = 1,
+    token_min_log_prob: Annotated[float, typer.Option(parser=LOG_PROB, help="Beam search tries a label on a frame only above this log-prob.")] = TOKEN_MIN_LOG_PROB,
     lm: Annotated[Optional[str], typer.Option(help="Word n-gram LM fused in the beam: an ARPA file (.arpa, .arpa.gz; build one with 'ctctool lm'), a KenLM binary (needs the kenlm extra), or 'default' (the default model's).")] = None,
-    alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5 with --lm).")] = None,
-    beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
-    oov_penalty: Annotated[float, typer.Option(help="Added (natural log) for each word the LM does not list.")] = OOV_PENALTY,
-    hotword: Annotated[Optional[list[str]], typer.Option(help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
-    frame_shift: Annotated[Optional[float], typer.Option(help="Seconds per frame: adds times in seconds to --json words.")] = None,
+    alpha: Annotated[Optional[float], typer.Option(parser=NON_NEGATIVE, help="LM weight (default 0.5 with --lm).")] = None,
+    beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
+    oov_penalty: Annotated[float, typer.Option(parser=LOG_PROB, help="Added (natural log) for each word the LM does not list.")] = OOV_PENALTY,
+    hotword: Annotated[Optional[list[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    frame_shift: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Seconds per frame: adds times in seconds to --json words.")] = None,
     keyed: Annotated[bool, typer.Option("--keyed", help="Print 'key text' lines (ready for ctctool wer --keyed).")] = False,
     keys: Annotated[Optional[Path], typer.Option(help="Utterance keys, one per line; default: the utterance index.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object: text, scores, n-best and word timestamps.")] = False,
@@ -44,7 +44,7 @@ def decode(
     from ctctool.decoding.hotwords import parse_hotword
     from ctctool.decoding.options import search_settings
     from ctctool.devices import resolve_device
-    from ctctool.errors import CtcToolError, renamed
+    from ctctool.errors import CtcToolError
     from ctctool.io.arrays import load_scores
     from ctctool.io.decodings import decoding_json, read_keys
     from ctctool.io.targets import read_lengths
@@ -69,9 +69,7 @@ def decode(
             oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob, frame_shift=frame_shift,
             words=json_output)
     except CtcToolError as exc:
-        if input_lengths is None:  # the lengths came from the array file
-            exc = renamed(exc, {"input_lengths": "its input_lengths array"})
-        raise CtcToolError(f"{loaded.source}: {exc}") from None
+        raise scores_error(exc, loaded.source, input_lengths) from None
     results = results if isinstance(results, tuple) else (results,)
     names = read_keys(keys, len(results)) if keys else [str(n) for n in range(len(results))]
     if json_output:

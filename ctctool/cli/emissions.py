@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.cli._common import DeviceOption, check_files, reports_errors, shown
 
 app = typer.Typer()
 
@@ -32,12 +32,35 @@ def emissions(
         raise typer.BadParameter("give exactly one of --output (one file) or --out-dir", param_hint="--output")
     if output is not None and len(audio) != 1:
         raise typer.BadParameter("--output takes one audio file; use --out-dir for several", param_hint="--output")
-    if out_dir is not None and not out_dir.is_dir():
-        raise CtcToolError(f"{out_dir}: no such folder; create it first")
+    targets = [output] if output is not None else _out_dir_targets(out_dir, audio)
+    labels = ["--output"] if output is not None else [f"--out-dir file of {path}" for path in audio]
+    check_files(dict(zip(labels, targets)), [*audio, Path(model)])
     acoustic = as_model(model, device)
-    for path in audio:
-        log_probs, _ = audio_log_probs(acoustic, path)
-        target = output if output is not None else out_dir / f"{path.stem}.npy"
-        frames, classes = save_emissions(target, log_probs, acoustic)
+    failed = 0
+    for path, target in zip(audio, targets):
+        try:
+            log_probs, _ = audio_log_probs(acoustic, path)
+            frames, classes = save_emissions(target, log_probs, acoustic)
+        except CtcToolError as exc:
+            print(f"failed: {shown(exc)}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"{path} -> {target}: {frames} frames x {classes} classes, frame shift {acoustic.frame_shift} s "
               f"(pass --frame-shift {acoustic.frame_shift} to align)", file=sys.stderr)
+    if failed:
+        raise CtcToolError(f"{failed} of {len(audio)} files failed (see above); the others were written")
+
+
+def _out_dir_targets(out_dir: Path, audio: list[Path]) -> list[Path]:
+    """``out_dir/<stem>.npy`` of each audio file; two files with one stem would write one output twice."""
+    from ctctool.errors import CtcToolError
+    from ctctool.io.paths import check_output_folder
+
+    check_output_folder(out_dir, "--out-dir")
+    first = {}
+    for path in audio:
+        if path.stem in first:
+            raise CtcToolError(f"--out-dir {out_dir}: {first[path.stem]} and {path} would both write {path.stem}.npy; "
+                               "rename one, or run them separately with --output")
+        first[path.stem] = path
+    return [out_dir / f"{path.stem}.npy" for path in audio]

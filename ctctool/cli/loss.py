@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.cli._common import scores_error, DeviceOption, check_files, reports_errors
 
 app = typer.Typer()
 
@@ -22,7 +22,7 @@ def loss(
     batch_first: Annotated[bool, typer.Option("--batch-first", hidden=True, help="(N, T, C): the default; kept for old scripts.")] = False,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict; default: logits, log_probs, probs or emissions.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file: one token per line (space as <space>) or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(help="Class id of the blank token.")] = 0,
+    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token.")] = 0,
     ids: Annotated[bool, typer.Option("--ids", help="Targets are whitespace-separated integer class ids.")] = False,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance; default: the npz key input_lengths, else T.")] = None,
     reduction: Annotated[Literal["none", "mean", "sum"], typer.Option(help="As torch: mean divides each loss by its target length, then averages.")] = "mean",
@@ -34,14 +34,17 @@ def loss(
     """CTC loss of each utterance, the reduced loss, frames needed vs frames given, and why a target is infeasible."""
     from ctctool.cli._loss_output import print_loss_json, print_loss_table, warn_infeasible
     from ctctool.devices import resolve_device
-    from ctctool.errors import CtcToolError, renamed
+    from ctctool.errors import CtcToolError
     from ctctool.io.arrays import load_scores
-    from ctctool.io.grads import save_gradient
+    from ctctool.io.grads import gradient_file, save_gradient
     from ctctool.io.targets import read_lengths, read_targets
     from ctctool.loss import ctc_loss
 
     if time_major and batch_first:
         raise typer.BadParameter("--batch-first (the default) and --time-major contradict each other", param_hint="--time-major")
+    check_files({"--grad-out": grad_out}, [scores, targets, vocab, input_lengths])
+    if grad_out is not None:
+        gradient_file(grad_out)
     target_device = resolve_device(device)
     loaded = load_scores(scores, key)
     labels = read_targets(targets, loaded, vocab=vocab, blank=blank, ids=ids, time_major=time_major)
@@ -51,9 +54,7 @@ def loss(
                           input_lengths=lengths, blank=blank, reduction=reduction, zero_infinity=zero_infinity,
                           time_major=time_major, compute_grad=grad_out is not None)
     except CtcToolError as exc:
-        if input_lengths is None:  # the lengths came from the array file
-            exc = renamed(exc, {"input_lengths": "its input_lengths array"})
-        raise CtcToolError(f"{loaded.source}: {exc}") from None
+        raise scores_error(exc, loaded.source, input_lengths) from None
     warn_infeasible(result, targets)
     if grad_out is not None:
         save_gradient(grad_out, result.grad, loaded.values.dtype)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors
+from ctctool.cli._common import POSITIVE, DeviceOption, check_files, reports_errors
 from ctctool.errors import CtcToolError
 
 app = typer.Typer()
@@ -24,13 +24,13 @@ def train(
     init: Annotated[Optional[str], typer.Option(help="Fine-tune: start from this model's weights (default, or a ctctool checkpoint) with a fresh optimizer and schedule; its size, features and vocabulary are kept.")] = None,
     preset: Annotated[Optional[Literal["small", "recipe", "tiny"]], typer.Option(help="Model size: recipe = Keras recipe (26.6M params), small trains on a CPU. Default: small; --init and --resume keep their model's size.")] = None,
     features: Annotated[Optional[Literal["spectrogram", "logmel"]], typer.Option(help="spectrogram: the recipe's (STFT 256/160/384, power 0.5); logmel: 80 log-mel bands. Default: spectrogram, or that of --init's model or of the run --resume continues.")] = None,
-    batch_seconds: Annotated[float, typer.Option(help="Padded audio per batch, in seconds (length bucketing).")] = 60.0,
-    learning_rate: Annotated[float, typer.Option(help="Peak learning rate of AdamW (warm-up, then cosine decay).")] = 1.5e-3,
-    seed: Annotated[int, typer.Option(help="Seed of the train/validation split, batch order and augmentation.")] = 0,
+    batch_seconds: Annotated[float, typer.Option(parser=POSITIVE, help="Padded audio per batch, in seconds (length bucketing).")] = 60.0,
+    learning_rate: Annotated[float, typer.Option(parser=POSITIVE, help="Peak learning rate of AdamW (warm-up, then cosine decay).")] = 1.5e-3,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the train/validation split, batch order and augmentation.")] = 0,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
     augment: Annotated[bool, typer.Option(help="Reverberation, noise and SpecAugment on training batches.")] = True,
-    max_minutes: Annotated[Optional[float], typer.Option(help="Stop after this many minutes (resumable with --resume).")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads for torch; default: torch's choice.")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Stop after this many minutes (resumable with --resume).")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for torch; default: torch's choice.")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """Train a CTC acoustic model: validation loss, greedy WER and CER after every epoch."""
@@ -43,6 +43,7 @@ def train(
     from ctctool.training.loop import TrainConfig, starting_point, train as run_training
     from ctctool.vocab import default_vocabulary
 
+    check_files({"--out": out}, [data, data / "metadata.csv", vocab, Path(init) if init else None])
     if threads:
         torch.set_num_threads(threads)
     target = resolve_device(device)
@@ -55,6 +56,7 @@ def train(
         raise CtcToolError(f"--preset {preset}: --init {init} brings its own network size; leave --preset out")
     vocabulary = load_vocabulary(vocab) if vocab else base.vocab if base else default_vocabulary()
     corpus = read_corpus(data, vocabulary)
+    check_files({"--out": out}, [utterance.audio for utterance in corpus.utterances])
     if features is None:  # --init's features, or those of the run --resume continues, or the recipe's
         saved = base or (starting_point(out) if resume and out.is_file() else None)
         features = saved.features if saved else "spectrogram"

@@ -8,7 +8,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, reports_errors, shown
+from ctctool.decoding.options import MAX_BEAM_WIDTH
+from ctctool.cli._common import check_hotwords, FINITE, NON_NEGATIVE, DeviceOption, reports_errors, shown
 
 app = typer.Typer()
 
@@ -20,10 +21,10 @@ def transcribe(
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     keyed: Annotated[bool, typer.Option("--keyed", help="Print '<file stem> <text>' lines, ready for ctctool wer --keyed.")] = False,
     lm: Annotated[str, typer.Option(help="Word n-gram LM: auto (the default model's own LM with --model default, else none), default, none, an ARPA file, or a KenLM binary (needs the kenlm extra).")] = "auto",
-    beam_width: Annotated[Optional[int], typer.Option(min=1, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM, hotwords or --beta, else greedy.")] = None,
-    alpha: Annotated[Optional[float], typer.Option(help="LM weight (default 0.5).")] = None,
-    beta: Annotated[Optional[float], typer.Option(help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
-    hotword: Annotated[Optional[List[str]], typer.Option(help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    beam_width: Annotated[Optional[int], typer.Option(min=1, max=MAX_BEAM_WIDTH, help="CTC prefix beam search width; 1: greedy. Default: 32 with an LM, hotwords or --beta, else greedy.")] = None,
+    alpha: Annotated[Optional[float], typer.Option(parser=NON_NEGATIVE, help="LM weight (default 0.5).")] = None,
+    beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
+    hotword: Annotated[Optional[List[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """One line of text per audio file (prefix beam search with an LM, or greedy).
@@ -37,6 +38,8 @@ def transcribe(
     from ctctool.lm.loading import as_language_model
     from ctctool.models.loading import DEFAULT_MODEL, as_model
 
+    if keyed:
+        _check_unique_keys(audio)
     hotwords = dict(parse_hotword(spec) for spec in hotword or [])
     language_model = as_language_model(lm, default_model=model == DEFAULT_MODEL)
     search_settings(has_lm=language_model is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
@@ -48,9 +51,23 @@ def transcribe(
             result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                                       alpha=alpha, beta=beta)
         except CtcToolError as exc:
-            print(f"error: {shown(exc)}", file=sys.stderr)
+            print(f"failed: {shown(exc)}", file=sys.stderr)
             failed += 1
             continue
         print(f"{path.stem} {result.text}" if keyed else result.text, flush=True)
     if failed:
         raise CtcToolError(f"{failed} of {len(audio)} files could not be transcribed (see above)")
+
+
+def _check_unique_keys(audio: List[Path]) -> None:
+    """--keyed prints each file's stem as its key: two files with one stem would give two lines with one key."""
+    from ctctool.errors import CtcToolError
+
+    first = {}
+    for path in audio:
+        if path.stem in first:
+            raise CtcToolError(f"--keyed: {first[path.stem]} and {path} would both print the key {path.stem!r}; "
+                               "rename one, or transcribe them separately")
+        if any(ch.isspace() for ch in path.stem):
+            raise CtcToolError(f"--keyed: the key of {path} would be {path.stem!r}, which holds a space; a key is one word")
+        first[path.stem] = path

@@ -8,12 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from ctctool.cli._common import print_json, reports_errors
+from ctctool.cli._common import check_files, print_json, reports_errors
 from ctctool.errors import CtcToolError
 
 app = typer.Typer()
 
 PAIRED_RESAMPLES = 1000  # --bootstrap when HYPS_B is given and --bootstrap is not
+MAX_RESAMPLES = 1_000_000
 
 
 def _flag(name: str, text: str):
@@ -39,10 +40,10 @@ def wer(
     csv: Annotated[Optional[Path], typer.Option(
         help="Write per-utterance rows to this CSV file.")] = None,
     bootstrap: Annotated[Optional[int], typer.Option(
-        min=0, metavar="N", show_default=False,
+        min=0, max=MAX_RESAMPLES, metavar="N", show_default=False,
         help=f"Resamples for the 95% CI of WER (and the paired test); 0 is off. "
              f"Default: off, or {PAIRED_RESAMPLES} with a second hypothesis file.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the bootstrap resampling.")] = 0,
 ) -> None:
     """Word error rate and friends, pooled over the corpus (total edits / total reference words).
 
@@ -59,6 +60,7 @@ def wer(
 
     if keyed and trn:
         raise typer.BadParameter("use --keyed or --trn, not both", param_hint="--trn")
+    check_files({"--csv": csv}, [refs, hyps, hyps_b])
     fmt = "keyed" if keyed else "trn" if trn else "plain"
     steps = [metrics.to_lowercase] * (lowercase or normalize)
     steps += [metrics.remove_punctuation] * (strip_punctuation or normalize)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from ctctool.errors import CtcToolError
 
-#: Beam width of a search whose width is not given.
+#: Beam width of a search whose width is not given, and the widest allowed (and most n-best).
 BEAM_WIDTH = 32
+MAX_BEAM_WIDTH = 4096
 #: Labels scoring below this log-prob on a frame are not tried there (``-inf``: no pruning).
 TOKEN_MIN_LOG_PROB = -12.0
 #: LM weight (alpha) and word bonus (beta, natural log) with a language model.
@@ -50,14 +51,17 @@ def search_settings(
 ) -> SearchSettings:
     """Check the request and fill in the defaults (see the module docstring)."""
     for name, value in (("beam_width", beam_width), ("nbest", nbest)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise CtcToolError(f"`{name}` {value!r}: expected a whole number >= 1")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not
+                                  1 <= value <= MAX_BEAM_WIDTH):
+            raise CtcToolError(f"`{name}` {value!r}: expected a whole number from 1 to {MAX_BEAM_WIDTH}")
     for name, value in (("alpha", alpha), ("beta", beta), ("oov_penalty", oov_penalty)):
         if value is not None and not math.isfinite(value):
             raise CtcToolError(f"`{name}` {value}: expected a finite number")
     if math.isnan(token_min_log_prob) or token_min_log_prob > 0:
         raise CtcToolError(f"`token_min_log_prob` {token_min_log_prob}: expected a log-probability <= 0 "
                            "(-inf turns the pruning off)")
+    if alpha is not None and alpha < 0:
+        raise CtcToolError(f"`alpha` {alpha}: expected a weight >= 0")
     if oov_penalty > 0:
         raise CtcToolError(f"`oov_penalty` {oov_penalty}: expected a number <= 0 (a log-probability offset)")
     if alpha is not None and not has_lm:

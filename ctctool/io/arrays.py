@@ -7,15 +7,19 @@
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ctctool.errors import CtcToolError
+from ctctool.errors import CtcToolError, first_line
+from ctctool._files import input_file
 
 #: Keys searched, in order, for the score array in an .npz or a .pt dict.
 ARRAY_KEYS = ("logits", "log_probs", "probs", "emissions")
@@ -35,9 +39,7 @@ class LoadedArray:
 
 def load_scores(path: str | os.PathLike, key: str | None = None) -> LoadedArray:
     """Load the score array of ``path``; ``key`` picks the entry of an .npz or .pt dict."""
-    file = Path(path)
-    if not file.is_file():
-        raise CtcToolError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
+    file = input_file(path, "a .npy, .npz or .pt array file")
     suffix = file.suffix.lower()
     if suffix == ".npy":
         entries = {None: _load_npy(file)}
@@ -62,35 +64,69 @@ def load_scores(path: str | os.PathLike, key: str | None = None) -> LoadedArray:
     return LoadedArray(tensor, lengths, source)
 
 
-def _load_npy(file: Path):
-    try:
-        return np.load(file, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise CtcToolError(f"{file}: holds pickled Python objects, which ctctool never loads; save a numeric array") from exc
-        raise CtcToolError(f"{file}: not a valid .npy file ({exc})") from exc
-    except (OSError, EOFError) as exc:
-        raise CtcToolError(f"{file}: not a valid .npy file ({exc})") from exc
+def _load_npy(file: Path) -> np.ndarray:
+    with open(file, "rb") as handle:
+        return _read_npy(handle, file.stat().st_size, str(file))
 
 
 def _load_npz(file: Path) -> dict:
     try:
-        with np.load(file, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise CtcToolError(f"{file}: holds pickled Python objects, which ctctool never loads; save numeric arrays") from exc
-        raise CtcToolError(f"{file}: not a valid .npz file ({exc})") from exc
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise CtcToolError(f"{file}: not a valid .npz file ({exc})") from exc
+        with zipfile.ZipFile(file) as archive:
+            entries = {}
+            for info in archive.infolist():
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 4096:
+                    raise CtcToolError(f"{file}:{name}: declares {info.file_size} bytes from {info.compress_size} "
+                                       "compressed ones, more than compression allows; the archive is corrupt")
+                with archive.open(info) as handle:
+                    entries[name] = _read_npy(handle, info.file_size, f"{file}:{name}")
+            return entries
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+        raise CtcToolError(f"{file}: not a valid .npz file ({first_line(exc)})") from exc
+
+
+#: Deflate never expands data more than about 1032:1, so a member declaring more is lying.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _read_npy(handle, size: int, source: str) -> np.ndarray:
+    """An .npy stream of ``size`` bytes, in native byte order: the header is checked against the size before
+    anything is allocated, and object arrays (pickles) are refused unread."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise CtcToolError(f"{source}: .npy format version {version[0]}.{version[1]} is not supported; "
+                               "save it with numpy.save")
+    except EOFError:
+        raise CtcToolError(f"{source}: not a valid .npy file (the header is cut short)") from None
+    except CtcToolError:
+        raise
+    except Exception as exc:  # numpy parses the header with ast and tokenize: any of their errors
+        raise CtcToolError(f"{source}: not a valid .npy file ({first_line(exc) or type(exc).__name__})") from None
+    if dtype.hasobject:
+        raise CtcToolError(f"{source}: holds pickled Python objects, which ctctool never loads; save a numeric array")
+    expected = math.prod(shape) * dtype.itemsize
+    available = size - handle.tell()
+    if expected != available:
+        what = "is cut short" if expected > available else "has extra bytes"
+        raise CtcToolError(f"{source}: the header declares a {dtype} array of shape {tuple(shape)} ({expected} "
+                           f"bytes), but {available} bytes follow it: the file {what}")
+    data = handle.read(expected)
+    if len(data) != expected:
+        raise CtcToolError(f"{source}: the file is cut short ({len(data)} of {expected} bytes)")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
+    return array.astype(dtype.newbyteorder("="), order="C")
 
 
 def _load_pt(file: Path) -> dict:
     try:
         obj = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad or unsafe files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CtcToolError(f"{file}: cannot load as a tensor file with weights_only=True ({first_line[:160]})") from exc
+        raise CtcToolError(f"{file}: cannot load as a tensor file with weights_only=True ({first_line(exc)})") from exc
     if isinstance(obj, torch.Tensor):
         return {None: obj}
     if isinstance(obj, dict) and all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -121,7 +157,17 @@ def _pick(file: Path, entries: dict, key: str | None):
 
 def _as_tensor(file: Path, name, value) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided:
+            raise CtcToolError(f"{name}: a {str(value.layout).replace('torch.', '')} tensor; save a dense one "
+                               "(tensor.to_dense())")
         return value
     if value.dtype.kind not in "biuf":
         raise CtcToolError(f"{name}: expected a numeric array, found dtype {value.dtype}")
     return torch.from_numpy(np.ascontiguousarray(value))
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """``array`` as the bytes of an .npy file: written in one go, so a pipe or a device can take them too."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

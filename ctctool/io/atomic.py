@@ -1,8 +1,16 @@
-"""Atomic file writes: a temporary file in the target folder, then a rename."""
+"""Atomic file writes: a temporary file in the target folder, then a rename.
+
+An output that is not a regular file (a FIFO, a device), or that lies under ``/dev`` or ``/proc``
+(``/dev/stdout`` is a link to whatever file descriptor 1 is, even a regular file), is written to
+directly: renaming over it would replace the device node or detach the file from the descriptor.
+An output that is a symbolic link replaces the file it points to and keeps the link.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +26,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     A crash or an exception inside the block leaves ``path`` untouched and no
     temporary file behind.
     """
-    target = Path(path)
+    binary = "b" in mode
+    if written_in_place(path):
+        sys.stdout.flush()  # /dev/stdout shares the descriptor of sys.stdout: keep what was printed first
+        with open(path, mode.replace("w", "a"), encoding=None if binary else encoding) as handle:
+            yield handle
+        return
+    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise CtcToolError(f"{target}: folder {folder} does not exist; create it first")
-    binary = "b" in mode
+        raise CtcToolError(f"{path}: folder {folder} does not exist; create it first")
+    if target.is_dir():
+        raise CtcToolError(f"{path}: is a folder; expected a file name")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's permissions
     try:
@@ -35,6 +50,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         except FileNotFoundError:
             pass
         raise
+
+
+def written_in_place(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is written directly rather than replaced: a path under /dev or /proc, or an existing
+    file (after links) that is neither regular nor a folder (a FIFO, a device, a socket)."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _umask() -> int:

@@ -1,8 +1,9 @@
 """Batch runs over a manifest: one output file per item, resumable, failures listed, never a stop.
 
 An item whose output file exists is skipped (so a stopped run resumes where it was); an
-item whose work raises a ``CtcToolError`` is listed in ``failures.jsonl`` in the output
-folder (id, where, error) and the run goes on. Each output is written atomically.
+item whose work raises a ``CtcToolError``, and a line of the list that is not a usable item
+(``RejectedItem``), is listed in ``failures.jsonl`` in the output folder (id, where, error) and
+the run goes on. Each output is written atomically.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable, Sequence
 
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import atomic_open
-from ctctool.io.manifest import ManifestItem
+from ctctool.io.manifest import ManifestItem, RejectedItem
 
 FAILURES_FILE = "failures.jsonl"
 
@@ -32,13 +33,14 @@ class BatchReport:
 
 def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work: Callable[[ManifestItem], str],
               on_item: Callable[[ManifestItem], None] = lambda item: None,
-              describe: Callable[[CtcToolError], str] = str) -> BatchReport:
+              describe: Callable[[CtcToolError], str] = str, rejected: Sequence[RejectedItem] = ()) -> BatchReport:
     """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done;
-    ``describe`` words the error of an item that fails."""
+    ``describe`` words the error of an item that fails; ``rejected`` lines of the list count as failures."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CtcToolError(f"{out_dir}: no such folder; create it first")
-    failures, done, skipped = [], 0, 0
+    failures = [{"id": r.id, "where": r.where, "error": r.error} for r in rejected]
+    done, skipped = 0, 0
     for item in items:
         target = out_dir / f"{item.id}.{extension}"
         if target.exists():
@@ -58,4 +60,4 @@ def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work
             handle.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in failures)
     elif report_file.exists():
         report_file.unlink()
-    return BatchReport(len(items), done, skipped, tuple(failures), report_file)
+    return BatchReport(len(items) + len(rejected), done, skipped, tuple(failures), report_file)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
@@ -24,6 +25,10 @@ def read_sentences(path: str | os.PathLike, *, metadata: bool = False, lowercase
                 _, line = ljspeech_row(line, f"{file} line {number}")
             except CtcToolError as exc:
                 raise CtcToolError(f"{exc}; leave `metadata` out for one sentence a line") from None
+        control = next((ch for ch in line if unicodedata.category(ch) == "Cc" and not ch.isspace()), None)
+        if control is not None:
+            raise CtcToolError(f"{file} line {number}: holds the control character U+{ord(control):04X}; "
+                               "expected plain text")
         words = (line.lower() if lowercase else line).split()
         if words:
             sentences.append(words)

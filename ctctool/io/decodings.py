@@ -29,6 +29,15 @@ def read_keys(path: str | os.PathLike, count: int) -> list[str]:
     names = read_lines(file)
     if len(names) != count:
         raise CtcToolError(f"{file}: {len(names)} keys for {count} utterances; write one key per line")
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if not name or name.split() != [name]:
+            what = "is empty" if not name.strip() else f"{name!r} holds whitespace"
+            raise CtcToolError(f"{file} line {number}: the key {what}; a key is one word (e.g. utt-{number})")
+        if name in first:
+            raise CtcToolError(f"{file} line {number}: key {name!r} appears twice (first at line {first[name]}); "
+                               "give each utterance its own key")
+        first[name] = number
     return names
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 
 from ctctool.io.atomic import atomic_open
+from ctctool.io.arrays import npy_bytes
 
 
 def save_emissions(path: str | os.PathLike, log_probs: torch.Tensor, model) -> tuple[int, int]:
@@ -16,11 +18,14 @@ def save_emissions(path: str | os.PathLike, log_probs: torch.Tensor, model) -> t
     ``blank`` and ``vocab`` of ``model``. Returns (T, C)."""
     target = Path(path)
     array = log_probs.detach().cpu().numpy().astype(np.float32)
+    if target.suffix.lower() == ".npz":
+        buffer = io.BytesIO()
+        np.savez(buffer, log_probs=array, frame_shift=np.float64(model.frame_shift),
+                 frame_offset=np.float64(model.frame_offset), blank=np.int64(model.vocab.blank),
+                 vocab=np.array(model.vocab.tokens))
+        data = buffer.getvalue()
+    else:
+        data = npy_bytes(array)
     with atomic_open(target, "wb") as handle:
-        if target.suffix.lower() == ".npz":
-            np.savez(handle, log_probs=array, frame_shift=np.float64(model.frame_shift),
-                     frame_offset=np.float64(model.frame_offset), blank=np.int64(model.vocab.blank),
-                     vocab=np.array(model.vocab.tokens))
-        else:
-            np.save(handle, array, allow_pickle=False)
+        handle.write(data)
     return array.shape[0], array.shape[1]

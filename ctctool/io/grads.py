@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ctctool.errors import CtcToolError
+from ctctool.io.arrays import npy_bytes
 from ctctool.io.atomic import atomic_open
 
 #: numpy dtype of a saved gradient, by the dtype of the scores it belongs to.
@@ -17,9 +18,16 @@ _SAVED_DTYPE = {torch.float16: np.float16, torch.bfloat16: np.float32, torch.flo
 
 def save_gradient(path: str | os.PathLike, grad: torch.Tensor, scores_dtype: torch.dtype) -> None:
     """Save ``grad`` as .npy in the dtype of the scores (float32 for bfloat16, which numpy lacks)."""
+    file = gradient_file(path)
+    array = grad.detach().cpu().numpy().astype(_SAVED_DTYPE[scores_dtype], copy=False)
+    with atomic_open(file, "wb") as handle:
+        handle.write(npy_bytes(array))
+
+
+def gradient_file(path: str | os.PathLike) -> Path:
+    """``path`` when it can name a gradient file (.npy); check it before computing."""
     file = Path(path)
     if file.suffix.lower() != ".npy":
         raise CtcToolError(f"{file}: gradients are written as .npy; give a file name ending in .npy")
-    array = grad.detach().cpu().numpy().astype(_SAVED_DTYPE[scores_dtype], copy=False)
-    with atomic_open(file, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
+    return file
+

@@ -3,16 +3,23 @@
 One reader for every command that takes a list of utterances (``train``, ``align --manifest``),
 and one rule for LJSpeech rows (``ljspeech_row``), which ``lm --metadata`` shares.
 
-- JSONL: one object per line with ``audio_filepath`` and ``text`` (and an optional ``id``,
-  default the audio file's stem); relative paths are relative to the manifest's folder.
+- JSONL: one object per line with ``audio_filepath`` and ``text`` (strings) and an optional ``id``
+  (a string or an integer; default the audio file's stem); relative paths are relative to the
+  manifest's folder.
 - LJSpeech: ``id|text|normalized`` rows; the text is the normalized column, or the text
   column when that is empty or missing; the audio is ``wavs/<id>.wav``.
+
+An id names the item's output file, so it must be a plain file name: not empty, no ``/``, ``\\``
+or control characters, not starting with ``.``, at most ``MAX_ID_LENGTH`` characters, and unique
+in the list. A line that breaks a rule (bad JSON, a field of the wrong type, a bad or repeated id)
+is a *rejected* item, with the reason: the other items go on.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +27,8 @@ from ctctool.errors import CtcToolError
 from ctctool.io.text import read_lines
 
 LJSPEECH_METADATA = "metadata.csv"
+#: Longest id: its output file name (id + extension) must fit the 255-byte limit of file systems.
+MAX_ID_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,28 @@ class ManifestItem:
     text: str
 
 
-def read_items(path: str | os.PathLike) -> list[ManifestItem]:
-    """The utterances of a JSONL manifest or of an LJSpeech folder (see the module docstring)."""
+@dataclass(frozen=True)
+class RejectedItem:
+    """A line that is not a usable item: where it is, its id when it has a usable one, and why."""
+
+    where: str
+    id: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The usable items of a list, in order, and the rejected lines."""
+
+    items: tuple[ManifestItem, ...]
+    rejected: tuple[RejectedItem, ...]
+
+
+def read_manifest_items(path: str | os.PathLike) -> Manifest:
+    """The items of a JSONL manifest or of an LJSpeech folder (see the module docstring).
+
+    A missing or unreadable list is a CtcToolError; a bad line is a rejected item.
+    """
     source = Path(path)
     if source.is_dir():
         return read_ljspeech(source)
@@ -42,48 +71,106 @@ def read_items(path: str | os.PathLike) -> list[ManifestItem]:
     return read_manifest(source)
 
 
-def read_manifest(path: str | os.PathLike) -> list[ManifestItem]:
-    """Items of a JSONL manifest. Blank lines are skipped; bad JSON, missing fields and repeated ids are errors."""
+def read_items(path: str | os.PathLike) -> list[ManifestItem]:
+    """The items of ``path``, all of them: the first rejected line is a CtcToolError."""
+    manifest = read_manifest_items(path)
+    if manifest.rejected:
+        raise CtcToolError(manifest.rejected[0].error)
+    return list(manifest.items)
+
+
+def read_manifest(path: str | os.PathLike) -> Manifest:
+    """Items of a JSONL manifest; blank lines are skipped."""
     manifest = Path(path)
-    items, seen = [], set()
+    items, rejected, seen = [], [], {}
     for number, line in enumerate(read_lines(manifest), start=1):
         if not line.strip():
             continue
         where = f"{manifest} line {number}"
         try:
-            item = json.loads(line)
+            item = _json_item(json.loads(line), manifest, where)
         except json.JSONDecodeError as exc:
-            raise CtcToolError(f"{where}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(item, dict) or "audio_filepath" not in item or "text" not in item:
-            raise CtcToolError(f"{where}: expected an object with audio_filepath and text")
-        audio = Path(item["audio_filepath"])
-        audio = audio if audio.is_absolute() else manifest.parent / audio
-        item_id = str(item.get("id", audio.stem))
-        if item_id in seen:
-            raise CtcToolError(f"{where}: id {item_id!r} appears twice; give each item a unique id")
-        seen.add(item_id)
-        items.append(ManifestItem(where, item_id, audio, str(item["text"])))
-    return items
+            rejected.append(RejectedItem(where, None, f"{where}: not valid JSON ({exc.msg}); expected one object "
+                                                      "per line"))
+            continue
+        except CtcToolError as exc:
+            rejected.append(RejectedItem(where, None, str(exc)))
+            continue
+        _add(item, items, rejected, seen)
+    return Manifest(tuple(items), tuple(rejected))
 
 
-def read_ljspeech(folder: str | os.PathLike) -> list[ManifestItem]:
+def _json_item(value, manifest: Path, where: str) -> ManifestItem:
+    if not isinstance(value, dict):
+        raise CtcToolError(f"{where}: expected a JSON object with audio_filepath and text, found {_kind(value)}")
+    for field in ("audio_filepath", "text"):
+        if field not in value:
+            raise CtcToolError(f"{where}: no {field!r}; expected an object with audio_filepath and text")
+        if not isinstance(value[field], str):
+            raise CtcToolError(f"{where}: {field!r} is {_kind(value[field])}; expected a string")
+    if not value["audio_filepath"].strip():
+        raise CtcToolError(f"{where}: 'audio_filepath' is empty; expected the path of an audio file")
+    audio = Path(value["audio_filepath"])
+    audio = audio if audio.is_absolute() else manifest.parent / audio
+    item_id = value.get("id", audio.stem)
+    if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
+        raise CtcToolError(f"{where}: 'id' is {_kind(item_id)}; expected a string (or an integer)")
+    return ManifestItem(where, str(item_id), audio, value["text"])
+
+
+def _kind(value) -> str:
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "a list",
+             dict: "an object", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _add(item: ManifestItem, items: list, rejected: list, seen: dict) -> None:
+    """Append ``item`` to ``items``, or to ``rejected`` when its id is not a usable file name or is taken."""
+    problem = id_problem(item.id)
+    if problem is None and item.id in seen:
+        problem = f"appears twice (first at {seen[item.id]}); give each item a unique id"
+    if problem is not None:
+        rejected.append(RejectedItem(item.where, item.id if problem.startswith("appears twice") else None,
+                                     f"{item.where}: id {item.id!r} {problem}"))
+        return
+    seen[item.id] = item.where
+    items.append(item)
+
+
+def id_problem(item_id: str) -> str | None:
+    """Why ``item_id`` cannot name an output file, or None when it can."""
+    if not item_id:
+        return "is empty; an id names the item's output file"
+    if any(sep in item_id for sep in ("/", "\\")):
+        return "holds a path separator; an id must be a plain file name"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in item_id):
+        return "holds a control character; an id must be a plain file name"
+    if item_id.startswith("."):
+        return "starts with '.'; an id must be a plain, visible file name"
+    if len(item_id) > MAX_ID_LENGTH:
+        return f"is {len(item_id)} characters long; an id names a file, so at most {MAX_ID_LENGTH}"
+    return None
+
+
+def read_ljspeech(folder: str | os.PathLike) -> Manifest:
     """Items of an LJSpeech folder: ``metadata.csv`` rows, audio in ``wavs/<id>.wav``."""
     folder = Path(folder)
     metadata = folder / LJSPEECH_METADATA
     if not metadata.is_file():
         raise CtcToolError(f"{folder}: no {LJSPEECH_METADATA}; an LJSpeech folder holds {LJSPEECH_METADATA} "
                            "(id|text|normalized) and wavs/")
-    items, seen = [], set()
+    items, rejected, seen = [], [], {}
     for number, line in enumerate(read_lines(metadata), start=1):
         if not line.strip():
             continue
         where = f"{metadata} line {number}"
-        item_id, text = ljspeech_row(line, where)
-        if item_id in seen:
-            raise CtcToolError(f"{where}: id {item_id!r} appears twice; give each row a unique id")
-        seen.add(item_id)
-        items.append(ManifestItem(where, item_id, folder / "wavs" / f"{item_id}.wav", text))
-    return items
+        try:
+            item_id, text = ljspeech_row(line, where)
+        except CtcToolError as exc:
+            rejected.append(RejectedItem(where, None, str(exc)))
+            continue
+        _add(ManifestItem(where, item_id, folder / "wavs" / f"{item_id}.wav", text), items, rejected, seen)
+    return Manifest(tuple(items), tuple(rejected))
 
 
 def ljspeech_row(line: str, where: str) -> tuple[str, str]:

@@ -75,9 +75,12 @@ def _integers(file: Path, number: int, line: str) -> list[int]:
     values = []
     for word in line.split():
         try:
-            values.append(int(word))
+            value = int(word)
         except ValueError:
             raise CtcToolError(
                 f"{file} line {number}: {word[:20]!r} is not an integer; expected whitespace-separated integer ids"
             ) from None
+        if not -2**63 <= value < 2**63:
+            raise CtcToolError(f"{file} line {number}: {word[:20]}... does not fit in a 64-bit integer")
+        values.append(value)
     return values

@@ -6,29 +6,30 @@ import os
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
+from ctctool._files import input_file
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole file as bytes; a missing or unreadable file is a CtcToolError naming it."""
-    file = Path(path)
+    """The whole file as bytes; a missing, unreadable or non-regular file is a CtcToolError naming it."""
+    file = input_file(path, "a text file")
     try:
         return file.read_bytes()
-    except FileNotFoundError:
-        raise CtcToolError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise CtcToolError(f"{file}: is a folder, expected a text file") from None
     except OSError as exc:
         raise CtcToolError(f"{file}: cannot read ({exc.strerror})") from exc
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def decode_text(data: bytes, path: str | os.PathLike) -> str:
     """``data`` read from ``path`` as UTF-8 text (a BOM is dropped); bad UTF-8 names the line."""
+    body = data[len(BOM):] if data.startswith(BOM) else data
     try:
-        return data.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = body[: exc.start].count(b"\n") + 1
         raise CtcToolError(
-            f"{Path(path)} line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
+            f"{Path(path)} line {line}: not valid UTF-8 (byte 0x{body[exc.start]:02x}); "
             "save the file as UTF-8"
         ) from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -53,51 +54,119 @@ def _arpa_lines(file: Path) -> list[str]:
 
 
 def read_arpa(path: str | os.PathLike) -> NgramModel:
-    """Read an ARPA file, plain or gzip-compressed; counts in ``\\data\\`` must match the sections."""
+    """Read an ARPA file, plain or gzip-compressed, checking it all: a ``\\data\\`` section announcing orders
+    1..N with integer counts, sections that list exactly those counts, finite numbers with log10
+    probabilities <= 0, no repeated n-gram, and a closing ``\\end\\``. A problem names the file and line."""
     file = Path(path)
-    counts: dict[int, int] = {}
-    ngrams: dict[tuple[str, ...], tuple[float, float]] = {}
-    section = None  # "data", or the n of the current \n-grams: section
-    seen: dict[int, int] = {}
+    reader = _ArpaReader(file)
     for number, raw in enumerate(_arpa_lines(file), start=1):
         line = raw.strip()
-        where = f"{file} line {number}"
-        if not line:
-            continue
-        if line == "\\data\\":
-            section = "data"
-        elif line == "\\end\\":
+        if line and reader.read(line, f"{file} line {number}"):
             break
+    return reader.model()
+
+
+class _ArpaReader:
+    """The state of one pass over an ARPA file, line by line."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        self.counts: dict[int, tuple[int, str]] = {}  # order -> (announced count, where)
+        self.ngrams: dict[tuple[str, ...], tuple[float, float]] = {}
+        self.section = None  # None before \data\, "data", or the n of the current \n-grams: section
+        self.listed: dict[int, int] = {}
+        self.ended = False
+
+    def read(self, line: str, where: str) -> bool:
+        """Take one non-empty line; True at ``\\end\\``."""
+        if line == "\\data\\":
+            if self.section is not None:
+                raise CtcToolError(f"{where}: a second \\data\\ section; expected one ARPA model per file")
+            self.section = "data"
+        elif self.section is None:
+            raise CtcToolError(f"{where}: text before \\data\\ ({line[:30]!r}); expected an ARPA language model")
+        elif line == "\\end\\":
+            self._close_section(where)
+            self.ended = True
+            return True
         elif line.startswith("\\") and line.endswith("-grams:"):
-            try:
-                section = int(line[1:-len("-grams:")])
-            except ValueError:
-                raise CtcToolError(f"{where}: bad section header {line!r}; expected \\N-grams:") from None
-            if section not in counts:
-                raise CtcToolError(f"{where}: section {line} is not announced in \\data\\")
-            seen[section] = 0
-        elif section == "data":
-            if not line.startswith("ngram ") or "=" not in line:
-                raise CtcToolError(f"{where}: expected 'ngram N=COUNT' in \\data\\, found {line[:40]!r}")
-            order, count = line[len("ngram "):].split("=", 1)
-            counts[int(order)] = int(count)
-        elif isinstance(section, int):
-            fields = line.split()
-            if len(fields) not in (section + 1, section + 2):
-                raise CtcToolError(f"{where}: a {section}-gram line holds a log10 probability, {section} words and "
-                                   f"an optional back-off weight; found {len(fields)} fields")
-            try:
-                prob = float(fields[0])
-                backoff = float(fields[section + 1]) if len(fields) == section + 2 else 0.0
-            except ValueError:
-                raise CtcToolError(f"{where}: {line[:40]!r} does not start with a number") from None
-            ngrams[tuple(fields[1 : section + 1])] = (prob, backoff)
-            seen[section] += 1
+            self._open_section(line, where)
+        elif self.section == "data":
+            self._count(line, where)
         else:
-            raise CtcToolError(f"{where}: text before \\data\\; is this an ARPA file?")
-    if not counts:
-        raise CtcToolError(f"{file}: no \\data\\ section; expected an ARPA language model")
-    for order, count in counts.items():
-        if seen.get(order, 0) != count:
-            raise CtcToolError(f"{file}: \\data\\ announces {count} {order}-grams, the file lists {seen.get(order, 0)}")
-    return NgramModel(order=max(counts), ngrams=ngrams)
+            self._ngram(line, where)
+        return False
+
+    def _count(self, line: str, where: str) -> None:
+        order, equals, count = line[len("ngram "):].partition("=")
+        if not line.startswith("ngram ") or not equals:
+            raise CtcToolError(f"{where}: expected 'ngram N=COUNT' in \\data\\, found {line[:40]!r}")
+        try:
+            order, count = int(order), int(count)
+        except ValueError:
+            raise CtcToolError(f"{where}: {line[:40]!r}: the order and the count must be whole numbers") from None
+        if order < 1 or count < 0:
+            raise CtcToolError(f"{where}: {line[:40]!r}: expected an order >= 1 and a count >= 0")
+        if order in self.counts:
+            raise CtcToolError(f"{where}: the {order}-gram count is given twice (first at {self.counts[order][1]})")
+        self.counts[order] = (count, where)
+
+    def _open_section(self, line: str, where: str) -> None:
+        self._close_section(where)
+        try:
+            order = int(line[1:-len("-grams:")])
+        except ValueError:
+            raise CtcToolError(f"{where}: bad section header {line!r}; expected \\N-grams:") from None
+        if order not in self.counts:
+            raise CtcToolError(f"{where}: section {line} is not announced in \\data\\")
+        if order in self.listed:
+            raise CtcToolError(f"{where}: section {line} appears twice")
+        self.section = order
+        self.listed[order] = 0
+
+    def _close_section(self, where: str) -> None:
+        if self.section == "data":
+            missing = [n for n in range(1, max(self.counts, default=0) + 1) if n not in self.counts]
+            if not self.counts or missing:
+                what = "announces no n-gram counts" if not self.counts else f"has no count for order {missing[0]}"
+                raise CtcToolError(f"{where}: \\data\\ {what}; expected 'ngram N=COUNT' for N = 1, 2, ...")
+        elif isinstance(self.section, int):
+            announced, announced_at = self.counts[self.section]
+            if self.listed[self.section] != announced:
+                raise CtcToolError(f"{where}: the \\{self.section}-grams: section lists {self.listed[self.section]} "
+                                   f"n-grams, but \\data\\ ({announced_at}) announces {announced}")
+
+    def _ngram(self, line: str, where: str) -> None:
+        n = self.section
+        fields = line.split()
+        if len(fields) not in (n + 1, n + 2):
+            raise CtcToolError(f"{where}: a {n}-gram line holds a log10 probability, {n} words and an optional "
+                               f"back-off weight; found {len(fields)} fields")
+        try:
+            prob = float(fields[0])
+            backoff = float(fields[n + 1]) if len(fields) == n + 2 else 0.0
+        except ValueError:
+            raise CtcToolError(f"{where}: {line[:40]!r}: expected numbers for the log10 probability and the "
+                               "back-off weight") from None
+        if not (math.isfinite(prob) and prob <= 0):
+            raise CtcToolError(f"{where}: log10 probability {fields[0]}; expected a finite number <= 0")
+        if not math.isfinite(backoff):
+            raise CtcToolError(f"{where}: back-off weight {fields[n + 1]}; expected a finite number")
+        words = tuple(fields[1:n + 1])
+        if words in self.ngrams:
+            raise CtcToolError(f"{where}: the {n}-gram {' '.join(words)!r} is listed twice")
+        self.ngrams[words] = (prob, backoff)
+        self.listed[n] += 1
+
+    def model(self) -> NgramModel:
+        if self.section is None:
+            raise CtcToolError(f"{self.file}: no \\data\\ section; expected an ARPA language model")
+        if not self.ended:
+            raise CtcToolError(f"{self.file}: no \\end\\ line; the file is cut short (or not an ARPA model)")
+        missing = [n for n in self.counts if n not in self.listed]
+        if missing:
+            raise CtcToolError(f"{self.file}: \\data\\ ({self.counts[missing[0]][1]}) announces "
+                               f"{missing[0]}-grams but the file has no \\{missing[0]}-grams: section")
+        if not self.ngrams:
+            raise CtcToolError(f"{self.file}: no n-grams; expected at least the unigrams")
+        return NgramModel(order=max(self.counts), ngrams=self.ngrams)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ctctool._files import input_file
 from ctctool.errors import CtcToolError
 from ctctool.lm.arpa import read_arpa
 from ctctool.lm.kenlm_binary import is_kenlm_binary, load_kenlm
@@ -21,7 +22,8 @@ DEFAULT, AUTO, NONE = "default", "auto", "none"
 def load_language_model(path: str | os.PathLike) -> NgramModel | KenlmModel:
     """A ``ctctool.lm.ngram.NgramModel`` from an ARPA file, or a ``ctctool.lm.kenlm_model.KenlmModel``
     from a KenLM binary."""
-    return load_kenlm(path) if is_kenlm_binary(path) else read_arpa(path)
+    file = input_file(path, "an ARPA (.arpa, .arpa.gz) or KenLM binary language model")
+    return load_kenlm(file) if is_kenlm_binary(file) else read_arpa(file)
 
 
 def language_model_file(spec: str, *, default_model: bool) -> Path | None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from ctctool.alignment.timing import BoundaryCorrection
-from ctctool.errors import CtcToolError
+from ctctool._files import input_file
+from ctctool.errors import CtcToolError, first_line
 from ctctool.io.atomic import atomic_open
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig
 from ctctool.models.features import FeatureConfig, compute_features
@@ -50,14 +51,11 @@ def checkpoint_payload(model: DeepSpeech2, features: FeatureConfig, vocab: Vocab
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """The payload of a ctctool checkpoint; any other file is a CtcToolError."""
-    file = Path(path)
+    file = input_file(path, "a ctctool checkpoint file")
     try:
         payload = torch.load(file, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CtcToolError(f"{file}: no such file") from None
     except Exception as exc:  # torch raises many types for bad or unsafe files
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise CtcToolError(f"{file}: not a ctctool checkpoint ({first})") from exc
+        raise CtcToolError(f"{file}: not a ctctool checkpoint ({first_line(exc)})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CtcToolError(f"{file}: not a ctctool checkpoint (no {FORMAT!r} marker); train one with ctctool train")
     return payload

@@ -17,14 +17,13 @@ import contextlib
 import math
 import os
 import pickle
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ctctool.alignment.timing import BoundaryCorrection
-from ctctool.errors import CtcToolError
+from ctctool.errors import CtcToolError, first_line
 from ctctool.io.vocab_file import load_vocabulary
 from ctctool.models.base import receptive_field, receptive_field_offset
 from ctctool.vocab import Vocabulary
@@ -192,6 +191,4 @@ def _quiet_progress(transformers):
 
 def _first_line(exc: BaseException) -> str:
     """The first sentence of an exception's message, without terminal colour codes."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first.split(". ")[0].rstrip(". ")
+    return first_line(exc, limit=10_000).split(". ")[0].rstrip(". ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ctctool.audio.loading import load_audio
+from ctctool.audio.loading import MIN_SAMPLE_RATE, load_audio
 from ctctool.audio.resample import resample
 from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
@@ -20,7 +20,11 @@ def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None) 
                                f"{tuple(audio.shape)} {str(audio.dtype).replace('torch.', '')}")
         if not bool(torch.isfinite(audio).all()):
             raise CtcToolError("`audio`: the waveform holds NaN or infinite samples; expected finite samples")
-        return resample(audio.to(torch.float32), int(sample_rate or model.sample_rate), model.sample_rate)
+        rate = model.sample_rate if sample_rate is None else sample_rate
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < MIN_SAMPLE_RATE:
+            raise CtcToolError(f"`sample_rate` {rate!r}: expected a whole number of Hz >= {MIN_SAMPLE_RATE} "
+                               "(speech is usually 8000 to 48000 Hz)")
+        return resample(audio.to(torch.float32), rate, model.sample_rate)
     if sample_rate is not None:
         raise CtcToolError("`sample_rate` describes a waveform; an audio file has its own rate: leave it out")
     return load_audio(audio, model.sample_rate)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ctctool._files import input_file
 from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
 
@@ -25,12 +26,12 @@ def load_model(spec: str, device: torch.device) -> AcousticModel:
         from ctctool.models.hf import load_hf_model
 
         return load_hf_model(path, device)
-    if path.is_file():
-        return _load_checkpoint(path, device)
-    raise CtcToolError(
-        f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file "
-        "or a wav2vec2-style checkpoint directory"
-    )
+    if not path.exists():
+        raise CtcToolError(
+            f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file "
+            "or a wav2vec2-style checkpoint directory"
+        )
+    return _load_checkpoint(input_file(path, "a ctctool checkpoint file or a wav2vec2-style directory"), device)
 
 
 def as_model(model, device="cpu") -> AcousticModel:

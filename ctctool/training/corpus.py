@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
-from ctctool.io.manifest import read_items
+from ctctool.io.manifest import read_manifest_items
 from ctctool.text.normalize import lost_letters, normalize_text
 from ctctool.vocab import Vocabulary
 
@@ -44,8 +44,9 @@ def read_corpus(source: str | os.PathLike, vocab: Vocabulary) -> Corpus:
     path = Path(source)
     if path.is_file() and path.suffix.lower() not in (".jsonl", ".json"):
         raise CtcToolError(f"{path}: expected a folder with metadata.csv and wavs/, or a .jsonl manifest")
-    utterances, rejected, changed = [], [], []
-    for item in read_items(path):
+    listed = read_manifest_items(path)
+    utterances, rejected, changed = [], [r.error for r in listed.rejected], []
+    for item in listed.items:
         lost = [(word, lost_letters(word, vocab)) for word in item.text.split()]
         lost = [(word, letters) for word, letters in lost if letters]
         normalised = normalize_text(item.text, vocab)

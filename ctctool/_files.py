@@ -1,0 +1,39 @@
+"""Inputs read whole: an existing regular file, or one line saying what it is instead.
+
+A folder, a FIFO or a device is refused from its ``stat`` alone, without being opened, so a FIFO
+can never hang a run.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ctctool.errors import CtcToolError
+
+
+def input_file(path: str | os.PathLike, expected: str = "a file") -> Path:
+    """``path`` when it names an existing regular file (after symbolic links); else a CtcToolError naming it."""
+    file = Path(path)
+    try:
+        mode = os.stat(file).st_mode
+    except FileNotFoundError:
+        raise CtcToolError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise CtcToolError(f"{file}: cannot read ({exc.strerror}); expected {expected}") from None
+    if stat.S_ISDIR(mode):
+        raise CtcToolError(f"{file}: is a folder; expected {expected}")
+    if not stat.S_ISREG(mode):
+        raise CtcToolError(f"{file}: is a {_kind(mode)}, not a regular file; expected {expected}")
+    return file
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"

@@ -1,0 +1,78 @@
+"""What a command checks about its outputs before it reads or computes anything.
+
+(Inputs are checked by :func:`ctctool._files.input_file`.)
+
+- An output must be writable where it is named (its folder exists, it is not a folder), must not be
+  one of the inputs (same file by device and inode: another spelling, a symbolic or a hard link),
+  and no two outputs may be the same file.
+
+The checks run before any long work, so a mistake costs seconds, not an epoch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from ctctool.errors import CtcToolError
+from ctctool.io.atomic import written_in_place
+
+
+def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike | None]) -> None:
+    """Refuse, before any work, outputs that cannot be written or would destroy an input.
+
+    ``outputs`` maps how each output is named to the user (``--output``, ``--csv``) to its path
+    (``None``: not asked for); ``inputs`` are the files the command reads.
+    """
+    named = [(label, Path(path)) for label, path in outputs.items() if path is not None]
+    sources = [Path(path) for path in inputs if path is not None]
+    for label, path in named:
+        check_output(path, label)
+        for source in sources:
+            if _same_file(path, source):
+                raise CtcToolError(f"{label} {path}: is the input file {source}; writing there would destroy it, "
+                                   "so name another output file")
+    for index, (label, path) in enumerate(named):
+        for other_label, other in named[index + 1:]:
+            if _same_file(path, other) or _same_place(path, other):
+                raise CtcToolError(f"{label} {path} and {other_label} {other} are the same file; give each its own")
+
+
+def check_output(path: str | os.PathLike, label: str) -> Path:
+    """``path`` when a file can be written there: its folder exists and is writable, and it is not a folder."""
+    file = Path(path)
+    if file.is_dir():
+        raise CtcToolError(f"{label} {file}: is a folder; expected a file name (e.g. {file / 'out'}.<ext>)")
+    if written_in_place(file) and file.exists():
+        return file  # a FIFO, a device, /dev/stdout: written to directly
+    target = Path(os.path.realpath(file)) if file.is_symlink() else file
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CtcToolError(f"{label} {file}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CtcToolError(f"{label} {file}: folder {folder} is not writable")
+    return file
+
+
+def check_output_folder(folder: str | os.PathLike, label: str) -> Path:
+    """``folder`` when it is an existing, writable folder."""
+    path = Path(folder)
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "no such folder; create it first"
+        raise CtcToolError(f"{label} {path}: {what}")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CtcToolError(f"{label} {path}: folder is not writable")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _same_place(a: Path, b: Path) -> bool:
+    """Two outputs that do not exist yet but name the same place."""
+    return os.path.realpath(a) == os.path.realpath(b)
