@@ -42,6 +42,8 @@ def emissions(
             log_probs, _ = audio_log_probs(acoustic, path)
             frames, classes = save_emissions(target, log_probs, acoustic)
         except CtcToolError as exc:
+            if len(audio) == 1:
+                raise
             print(f"failed: {shown(exc)}", file=sys.stderr)
             failed += 1
             continue

@@ -51,6 +51,8 @@ def transcribe(
             result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                                       alpha=alpha, beta=beta)
         except CtcToolError as exc:
+            if len(audio) == 1:
+                raise
             print(f"failed: {shown(exc)}", file=sys.stderr)
             failed += 1
             continue

@@ -109,6 +109,14 @@ def write_bytes(folder: Path, name: str, data: bytes) -> str:
     return name
 
 
+def cut_wav(folder: Path, name: str) -> str:
+    """A WAV whose last half of its samples is missing (its header still declares them all)."""
+    sine(folder, name)
+    data = (folder / name).read_bytes()
+    (folder / name).write_bytes(data[: len(data) - (len(data) - data.index(b"data") - 8) // 2])
+    return name
+
+
 def sine(folder: Path, name: str = "a.wav", seconds: float = 0.5, rate: int = RATE, channels: int = 1,
          frames: int | None = None) -> str:
     """A 16-bit PCM WAV of a 440 Hz tone (written with the wave module: any rate, 0 frames allowed)."""
@@ -606,6 +614,14 @@ def manifest_case(name: str, lines: list, expect_exit: int = 1, message="failure
         check=failures_listed if expect_exit else None)
 
 
+def manifest_in_out_dir(folder: Path) -> list[str]:
+    """A manifest stored as ``out/failures.jsonl``: the name of the failure report of ``--out-dir out``."""
+    sine(folder, "a.wav")
+    (folder / "out").mkdir()
+    write_text(folder, "out/failures.jsonl", json.dumps(base_manifest_item("good")) + "\n")
+    return ["align"]
+
+
 def failures_listed(folder: Path, result, run):
     """Check of a manifest run with one bad item: the good item was still aligned, the bad one is listed."""
     if not (folder / "out" / "good.json").is_file():
@@ -656,6 +672,18 @@ def _align_cases() -> None:
     manifest_case("id-number-accepted", [base_manifest_item(7)], expect_exit=0, message=(),
                   outputs=("out/good.json", "out/7.json"), cls="extra",
                   note="decided: a JSON number id is accepted as its decimal text")
+    manifest_case("id-hidden-file", [base_manifest_item(".x")])
+    manifest_case("id-too-long", [base_manifest_item("x" * 300)])
+    manifest_case("id-tab", [base_manifest_item("a\tb")])
+    manifest_case("id-bidi-control", [base_manifest_item("a\u202eb")])
+    manifest_case("audio-filepath-empty", [{"audio_filepath": "", "text": "hi", "id": "bad"}])
+    manifest_case("text-boolean", [{"audio_filepath": "a.wav", "text": True, "id": "bad"}])
+    add("align", "manifest-is-the-failure-report", 1,
+        lambda f: [*manifest_in_out_dir(f), "--manifest", "out/failures.jsonl", "--out-dir", "out"], 1,
+        ("failures.jsonl",), note="the run would write its failure report over its own manifest")
+    add("align", "manifest-with-output", 3,
+        lambda f: [*manifest_in_out_dir(f), "--manifest", "out/failures.jsonl", "--out-dir", "out", "-o", "x.json"],
+        2, "--out-dir")
     manifest_case("audio-filepath-null", [{"audio_filepath": None, "text": "hi", "id": "bad"}])
     manifest_case("audio-filepath-number", [{"audio_filepath": 3, "text": "hi", "id": "bad"}])
     manifest_case("audio-filepath-list", [{"audio_filepath": ["a.wav"], "text": "hi", "id": "bad"}])
@@ -812,8 +840,8 @@ def _decode_cases() -> None:
         "s.pt")
 
     # numeric options
-    floats = {"--alpha": ("nan", "inf"), "--beta": ("nan", "-inf"), "--oov-penalty": ("nan", "inf"),
-              "--token-min-log-prob": ("nan", "inf"), "--frame-shift": ("nan", "inf", "-1", "0")}
+    floats = {"--alpha": ("nan", "inf", "-1"), "--beta": ("nan", "-inf"), "--oov-penalty": ("nan", "inf", "1"),
+              "--token-min-log-prob": ("nan", "inf", "0.5"), "--frame-shift": ("nan", "inf", "-1", "0")}
     for flag, values in floats.items():
         for value in values:
             extra = ["--lm", "lm.arpa"] if flag in ("--alpha", "--oov-penalty") else []
@@ -827,7 +855,8 @@ def _decode_cases() -> None:
     for spec in ("hello:nan", "hello:inf", "hello:-1", "hello:x", ":5"):
         add("decode", f"hotword-{spec.replace(':', '-colon-')}", 5,
             lambda f, spec=spec: decode_base(f) + ["--hotword", spec], 2, "--hotword")
-    for flag, value in (("--beam-width", "0"), ("--nbest", "0"), ("--blank", "-1"), ("--beam-width", "x")):
+    for flag, value in (("--beam-width", "0"), ("--nbest", "0"), ("--blank", "-1"), ("--beam-width", "x"),
+                        ("--beam-width", "100000"), ("--nbest", "5000")):
         add("decode", f"{flag.lstrip('-')}-{value}", 5, lambda f, flag=flag, value=value: decode_base(f) + [flag, value],
             2, flag)
     add("decode", "blank-equals-classes", 5, lambda f: decode_base(f) + ["--blank", "31"], 1, "--blank")
@@ -1077,6 +1106,11 @@ def _transcribe_cases() -> None:
     add("transcribe", "good-and-bad-file", 4,
         lambda f: ["transcribe", sine(f, "good.wav"), write_bytes(f, "bad.wav", b"RIFF\0\0"), "--lm", "none"], 1,
         "bad.wav", batch=True, note="the good file is still transcribed; exactly one error: line, last")
+    add("transcribe", "keyed-key-with-space", 5,
+        lambda f: ["transcribe", sine(f, "my file.wav"), "--keyed", "--lm", "none"], 1, ("--keyed", "my file"),
+        note="the key (file stem) would be two words in 'key text' output")
+    add("transcribe", "beam-width-huge", 5, lambda f: transcribe_base(f) + ["--beam-width", "100000"], 2,
+        "--beam-width")
     add("transcribe", "model-unknown-spec", 6, lambda f: transcribe_base(f) + ["--model", "nosuchmodel"], 1,
         "nosuchmodel")
     add("transcribe", "model-checkpoint-random-bytes", 4,
@@ -1117,6 +1151,13 @@ def _emissions_cases() -> None:
     add("emissions", "o-missing-folder-before-bad-audio", 3,
         lambda f: ["emissions", write_bytes(f, "a.wav", b"RIFF junk"), "-o", "nope/e.npy"], 1, "nope",
         note="debatable order: the destination is checked before the audio is decoded")
+    add("emissions", "good-and-bad-file", 4,
+        lambda f: ["emissions", sine(f, "good.wav"), write_bytes(f, "bad.wav", b"RIFF\0\0"), "--out-dir",
+                   input_folder(f, "out")], 1, "bad.wav", outputs=("out/good.npy",), batch=True,
+        note="the good file is still written; exactly one error: line, last")
+    add("emissions", "wav-cut-short", 5,
+        lambda f: ["emissions", cut_wav(f, "a.wav"), "-o", "e.npy"], 1, ("a.wav", "cut short"),
+        note="libsndfile reads what is there; the header says more samples were recorded")
     add("emissions", "out-dir-missing", 3, lambda f: emissions_in(f) + ["--out-dir", "nope"], 1, "nope")
     add("emissions", "out-dir-is-a-file", 3, lambda f: emissions_in(f) + ["--out-dir", write_text(f, "out", "x\n")], 1,
         "out")
