@@ -14,9 +14,10 @@ from ctctool.errors import CtcToolError
 cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
 
 
-def run_cli(*args: str):
-    """Run ``ctctool ARGS`` in-process; returns the typer Result (stdout, stderr, exit_code)."""
-    return CliRunner().invoke(app, [str(a) for a in args], prog_name="ctctool")
+def run_cli(*args: str, stdin: str | bytes | None = None):
+    """Run ``ctctool ARGS`` in-process (``stdin``: what standard input holds); returns the typer Result
+    (stdout, stderr, exit_code)."""
+    return CliRunner().invoke(app, [str(a) for a in args], prog_name="ctctool", input=stdin)
 
 
 def raises_exactly(message: str):

@@ -6,6 +6,7 @@ Command modules import torch and numpy inside their functions only, so that
 
 import atexit
 import os
+import signal
 import sys
 
 import typer
@@ -24,8 +25,26 @@ for command_module in (loss, align, decode, wer, lm, train, transcribe, emission
     app.add_typer(command_module.app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import ctctool
+
+        print(f"ctctool {ctctool.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
+) -> None:
+    """Connectionist Temporal Classification toolkit: loss, forced alignment, decoding, WER, models."""
+
+
 def main() -> None:
     """Entry point of the ``ctctool`` console script."""
+    if hasattr(signal, "SIGPIPE"):  # a reader that goes away (| head) ends the run quietly, as for any Unix tool
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app(prog_name="ctctool")
         code = 0

@@ -3,11 +3,13 @@
 An output that is not a regular file (a FIFO, a device), or that lies under ``/dev`` or ``/proc``
 (``/dev/stdout`` is a link to whatever file descriptor 1 is, even a regular file), is written to
 directly: renaming over it would replace the device node or detach the file from the descriptor.
-An output that is a symbolic link replaces the file it points to and keeps the link.
+An output that is a symbolic link replaces the file it points to and keeps the link. The output
+``-`` is standard output, written in one piece once the whole output is ready.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import sys
@@ -19,6 +21,10 @@ from typing import IO, Iterator
 from ctctool.errors import CtcToolError
 
 
+#: The name of standard input (for an input) and standard output (for an output).
+STDIO = "-"
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file next to ``path``; rename it over ``path`` only on success.
@@ -27,6 +33,14 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     temporary file behind.
     """
     binary = "b" in mode
+    if str(path) == STDIO:
+        buffer = io.BytesIO() if binary else io.StringIO()
+        yield buffer
+        sys.stdout.flush()
+        data = buffer.getvalue()
+        sys.stdout.buffer.write(data if binary else data.encode(encoding or "utf-8"))
+        sys.stdout.buffer.flush()
+        return
     if written_in_place(path):
         sys.stdout.flush()  # /dev/stdout shares the descriptor of sys.stdout: keep what was printed first
         with open(path, mode.replace("w", "a"), encoding=None if binary else encoding) as handle:

@@ -10,7 +10,7 @@ import torch
 
 from ctctool.errors import CtcToolError
 from ctctool.io.arrays import npy_bytes
-from ctctool.io.atomic import atomic_open
+from ctctool.io.atomic import STDIO, atomic_open
 
 #: numpy dtype of a saved gradient, by the dtype of the scores it belongs to.
 _SAVED_DTYPE = {torch.float16: np.float16, torch.bfloat16: np.float32, torch.float32: np.float32, torch.float64: np.float64}
@@ -27,7 +27,7 @@ def save_gradient(path: str | os.PathLike, grad: torch.Tensor, scores_dtype: tor
 def gradient_file(path: str | os.PathLike) -> Path:
     """``path`` when it can name a gradient file (.npy); check it before computing."""
     file = Path(path)
-    if file.suffix.lower() != ".npy":
+    if file.suffix.lower() != ".npy" and str(file) != STDIO:
         raise CtcToolError(f"{file}: gradients are written as .npy; give a file name ending in .npy")
     return file
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
+from ctctool.io.atomic import STDIO
 from ctctool.io.text import read_lines
 
 LJSPEECH_METADATA = "metadata.csv"
@@ -64,6 +65,8 @@ def read_manifest_items(path: str | os.PathLike) -> Manifest:
     A missing or unreadable list is a CtcToolError; a bad line is a rejected item.
     """
     source = Path(path)
+    if str(source) == STDIO:
+        return read_manifest(source)
     if source.is_dir():
         return read_ljspeech(source)
     if not source.exists():

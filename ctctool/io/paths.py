@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ctctool.errors import CtcToolError
-from ctctool.io.atomic import written_in_place
+from ctctool.io.atomic import STDIO, written_in_place
 
 
 def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike | None]) -> None:
@@ -25,8 +25,12 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
     ``outputs`` maps how each output is named to the user (``--output``, ``--csv``) to its path
     (``None``: not asked for); ``inputs`` are the files the command reads.
     """
-    named = [(label, Path(path)) for label, path in outputs.items() if path is not None]
-    sources = [Path(path) for path in inputs if path is not None]
+    named = [(label, Path(path)) for label, path in outputs.items() if path is not None and str(path) != STDIO]
+    sources = [Path(path) for path in inputs if path is not None and str(path) != STDIO]
+    for kind, paths in (("outputs", [p for p in outputs.values() if p is not None]), ("inputs", list(inputs))):
+        if sum(str(path) == STDIO for path in paths if path is not None) > 1:
+            stream = "standard output" if kind == "outputs" else "standard input"
+            raise CtcToolError(f"'-' ({stream}) is given for two {kind}; it can be only one of them")
     for label, path in named:
         check_output(path, label)
         for source in sources:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
+from ctctool.io.atomic import STDIO
 from ctctool._files import input_file
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole file as bytes; a missing, unreadable or non-regular file is a CtcToolError naming it."""
+    """The whole file as bytes (``-``: standard input); a missing, unreadable or non-regular file is a
+    CtcToolError naming it."""
+    if str(path) == STDIO:
+        return sys.stdin.buffer.read()
     file = input_file(path, "a text file")
     try:
         return file.read_bytes()
