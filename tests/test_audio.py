@@ -72,14 +72,14 @@ def test_missing_file(tmp_path):
 
 
 def test_a_directory_is_not_a_file(tmp_path):
-    with raises_exactly(f"{tmp_path}: is a folder; expected an audio file (WAV, FLAC, OGG)"):
+    with raises_exactly(f"{tmp_path}: is a folder; expected an audio or video file"):
         load_audio(tmp_path, 16000)
 
 
 def test_corrupt_file(tmp_path):
     path = tmp_path / "corrupt.wav"
     path.write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunk")
-    message = f"{path}: not a readable audio file (Error in WAV file. No 'data' chunk marker); expected WAV, FLAC or OGG"
+    message = f"{path}: not a readable audio file (Error in WAV file. No 'data' chunk marker); expected WAV, FLAC, OGG or a container FFmpeg reads (mp4, mkv, webm, m4a, ...)"
     with raises_exactly(message) as info:
         load_audio(path, 16000)
     assert isinstance(info.value.__cause__, soundfile.LibsndfileError)
@@ -88,7 +88,7 @@ def test_corrupt_file(tmp_path):
 def test_text_file_is_not_audio(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\n", encoding="utf-8")
-    message = f"{path}: not a readable audio file (Format not recognised); expected WAV, FLAC or OGG"
+    message = f"{path}: not a readable audio file (Format not recognised); expected WAV, FLAC, OGG or a container FFmpeg reads (mp4, mkv, webm, m4a, ...)"
     with raises_exactly(message):
         load_audio(path, 16000)
 

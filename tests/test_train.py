@@ -89,12 +89,12 @@ def test_missing_wav_is_reported_not_fatal(corpus_dir, tmp_path):
 
 def test_transcripts_are_normalised_as_alignment_does_and_unspellable_ones_reported(tmp_path):
     make_corpus(tmp_path, count=4)
-    (tmp_path / "metadata.csv").write_text("u000|ab|ab\nu001||\nu002|Ab bø|Ab bø\nu003|Hello, 42 cafés!|\n",
+    (tmp_path / "metadata.csv").write_text("u000|ab|ab\nu001||\nu002|Ab bж|Ab bж\nu003|Hello, 42 cafés!|\n",
                                            encoding="utf-8")
     corpus = read_corpus(tmp_path, default_vocabulary())
     assert [u.text for u in corpus.utterances] == ["ab", "hello forty two cafes!"]
     assert corpus.rejected == (f"{tmp_path / 'metadata.csv'} line 2: empty transcript",
-                               f"{tmp_path / 'metadata.csv'} line 3: 'bø' holds 'ø', which the vocabulary cannot spell")
+                               f"{tmp_path / 'metadata.csv'} line 3: 'bж' holds 'ж', which the vocabulary cannot spell")
     assert corpus.normalised == 1 and corpus.examples == ("'Hello, 42 cafés!' -> 'hello forty two cafes!'",)
 
 

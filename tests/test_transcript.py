@@ -47,6 +47,27 @@ def test_normalize_word_default_vocabulary(word, pieces):
     assert normalize_word(word, default_vocabulary()) == pieces
 
 
+@pytest.mark.parametrize("word, pieces", [
+    ("straße", ("strasse",)), ("Øster", ("oster",)), ("æble", ("aeble",)), ("Łódź", ("lodz",)),
+    ("don’t", ("don't",)), ("‘quoted’", ("'quoted'",)), ("þorn", ("thorn",)), ("naïve", ("naive",)),
+    ("Москва", ()), ("東京", ()),  # other scripts need romanisation (--romanize), not a letter table
+])
+def test_letters_without_decomposition_are_transliterated(word, pieces):
+    assert normalize_word(word, default_vocabulary()) == pieces
+
+
+def test_capitals_only_vocabulary_gets_the_words_in_capitals():
+    vocab = Vocabulary(("<pad>", "A", "B", "E", "H", "L", "O", "'", "|"))
+    assert normalize_word("hello", vocab) == ("HELLO",)
+    assert normalize_word("Hello!", vocab) == ("HELLO",)
+    assert normalize_word("straße", Vocabulary(("<pad>", "A", "E", "R", "S", "T", "|"))) == ("STRASSE",)
+
+
+def test_a_character_the_vocabulary_has_keeps_its_accent():
+    vocab = Vocabulary(("<pad>", "a", "c", "f", "é", "ø", "|"))
+    assert normalize_word("café’ø", vocab) == ("caféø",)
+
+
 def test_capital_vocabulary_keeps_case():
     vocab = Vocabulary(("<pad>", "A", "B", "a", "b", "|"))
     assert normalize_word("Ab.", vocab) == ("Ab",)

@@ -34,6 +34,7 @@ def align_audio(
     min_confidence: float = MIN_CONFIDENCE,
     star: bool = False,
     device="cpu",
+    audio_stream: int | None = None,
 ) -> AlignedTranscript:
     """Timestamps of every character, word and line of ``transcript`` in ``audio``.
 
@@ -47,12 +48,13 @@ def align_audio(
             onto ``device``. Its frame timing and boundary correction are applied.
         min_confidence: lines scoring below it are flagged.
         star: put a ``*`` (absorbing speech the transcript lacks) at the start and the end.
+        audio_stream: the audio stream of a video or multi-stream file to align (0, the default: the first).
     """
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
 
     acoustic = as_model(model, device)
-    log_probs, _ = audio_log_probs(acoustic, audio, sample_rate)
+    log_probs, _ = audio_log_probs(acoustic, audio, sample_rate, audio_stream=audio_stream)
     source = str(audio) if isinstance(audio, (str, os.PathLike)) else "the audio"
     return align_model_output(log_probs, transcript, acoustic, source=source, min_confidence=min_confidence,
                               star=star)

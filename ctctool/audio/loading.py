@@ -19,19 +19,18 @@ from ctctool.audio.resample import resample
 MIN_SAMPLE_RATE = 2000
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
+def load_audio(path: str | os.PathLike, sample_rate: int, *, stream: int | None = None) -> torch.Tensor:
     """Read ``path`` as a (samples,) float32 CPU tensor, mono, at ``sample_rate`` Hz.
 
-    Integer PCM is scaled to -1..1; channels are averaged; other rates are resampled
-    with :func:`ctctool.audio.resample.resample`.
+    What libsndfile reads (WAV, FLAC, OGG, MP3) is read by it; any other container or codec (mp4, m4a,
+    mkv, webm, mov, aac, opus, ...) and any ``stream`` other than the first audio stream go through
+    FFmpeg (PyAV, the ``av`` extra). Integer PCM is scaled to -1..1; channels are averaged; other rates
+    are resampled with :func:`ctctool.audio.resample.resample`.
     """
-    file = input_file(path, "an audio file (WAV, FLAC, OGG)")
-    _check_wav_length(file)
-    try:
-        data, file_rate = soundfile.read(file, dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError) as exc:
-        reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
-        raise CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC or OGG") from exc
+    file = input_file(path, "an audio or video file")
+    if stream is not None and (isinstance(stream, bool) or not isinstance(stream, int) or stream < 0):
+        raise CtcToolError(f"`audio_stream` {stream!r}: expected a stream number >= 0")
+    data, file_rate = _read_samples(file, stream)
     if file_rate < MIN_SAMPLE_RATE:
         raise CtcToolError(f"{file}: sample rate {file_rate} Hz; expected speech recorded at {MIN_SAMPLE_RATE} Hz or "
                            "more (usually 8000 to 48000 Hz): is its header right?")
@@ -47,6 +46,29 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
         )
     waveform = torch.from_numpy(np.ascontiguousarray(mono))
     return resample(waveform, int(file_rate), sample_rate)
+
+
+def _read_samples(file: Path, stream: int | None) -> tuple[np.ndarray, int]:
+    """(samples, channels) float32 and the rate: libsndfile first, FFmpeg for what it cannot read."""
+    if not stream:
+        _check_wav_length(file)
+        try:
+            return soundfile.read(file, dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            if _is_sound_file(file):  # a WAV/FLAC/OGG that libsndfile rejects is broken: say why
+                reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
+                raise CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC, OGG or "
+                                   "a container FFmpeg reads (mp4, mkv, webm, m4a, ...)") from exc
+    from ctctool.audio.containers import decode_container
+
+    return decode_container(file, stream)
+
+
+def _is_sound_file(file: Path) -> bool:
+    """Whether the file starts like a WAV, FLAC or OGG file, or is too short to be anything."""
+    with open(file, "rb") as handle:
+        head = handle.read(12)
+    return len(head) < 12 or head[:4] in (b"RIFF", b"RIFX", b"fLaC", b"OggS", b"FORM") or head[:4] == b"RF64"
 
 
 #: A WAV data chunk size that means "unknown" (written by streaming recorders before they know the length).

@@ -38,7 +38,7 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
     return result, (log_probs, vocabulary.tokens, offset, None, None)
 
 
-def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star):
+def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star, audio_stream=None):
     """The alignment of ``transcript`` to ``audio``, and what ``draw`` needs."""
     from ctctool.alignment.pipeline import align_model_output
     from ctctool.io.text import read_text
@@ -47,7 +47,7 @@ def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confi
 
     text = read_text(transcript)
     model = as_model(model_spec, device)
-    log_probs, _ = audio_log_probs(model, audio)
+    log_probs, _ = audio_log_probs(model, audio, audio_stream=audio_stream)
     try:
         result = align_model_output(log_probs, text, model, source=str(audio), min_confidence=min_confidence,
                                     star=star)
@@ -67,7 +67,7 @@ def report(result: AlignedTranscript, min_confidence: float) -> None:
                   f"{min_confidence}: it may not match the audio", file=sys.stderr)
 
 
-def draw(plot: Path, result: AlignedTranscript, picture) -> None:
+def draw(plot: Path, result: AlignedTranscript, picture, audio_stream=None) -> None:
     """The PNG of ``--plot``: emissions and tokens, and the waveform with words for audio input."""
     from ctctool.io.plot import write_plot
 
@@ -76,7 +76,7 @@ def draw(plot: Path, result: AlignedTranscript, picture) -> None:
     if audio is not None:
         from ctctool.audio.loading import load_audio
 
-        waveform = load_audio(audio, sample_rate)
+        waveform = load_audio(audio, sample_rate, stream=audio_stream)
     write_plot(plot, result, log_probs, tokens, offset, waveform, sample_rate)
 
 
@@ -90,7 +90,7 @@ def write(result: AlignedTranscript, fmt: str, output: Path | None, utterance_id
 
 
 def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: str, min_confidence: float,
-                   star: bool) -> None:
+                   star: bool, audio_stream: int | None = None) -> None:
     """Align every item of a manifest into ``out_dir``; skip items already written; list failures; exit 1 if any."""
     from ctctool.alignment.pipeline import align_audio
     from ctctool.cli._batch import run_manifest
@@ -100,6 +100,6 @@ def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: 
     def make_work():
         model = as_model(model_spec, device)
         return lambda item: render_alignment(align_audio(item.audio, item.text, model, min_confidence=min_confidence,
-                                                         star=star), fmt, item.id)
+                                                         star=star, audio_stream=audio_stream), fmt, item.id)
 
     run_manifest(manifest, out_dir, EXTENSIONS[fmt], make_work, "aligned")

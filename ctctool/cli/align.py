@@ -33,6 +33,7 @@ def align(
     min_confidence: Annotated[float, typer.Option(parser=UNIT_INTERVAL, help="Lines whose mean posterior is below this are flagged.")] = MIN_CONFIDENCE,
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
+    audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """Timestamps of every word, character and line of a transcript (Viterbi over the CTC lattice)."""
@@ -48,7 +49,7 @@ def align(
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")
         if output is not None or plot is not None:
             raise typer.BadParameter("with --manifest, outputs go to --out-dir", param_hint="--output/--plot")
-        inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star)
+        inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star, audio_stream)
         return
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
@@ -58,8 +59,8 @@ def align(
         result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
                                                 device, min_confidence, star)
     else:
-        result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star)
+        result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star, audio_stream)
     inputs.report(result, min_confidence)
     if plot is not None:
-        inputs.draw(plot, result, picture)
+        inputs.draw(plot, result, picture, audio_stream)
     inputs.write(result, output_format, output, paths[0].stem)

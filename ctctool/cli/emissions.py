@@ -20,6 +20,7 @@ def emissions(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output .npy (T, C) float32 log-probs, or .npz with metadata; one audio file only.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="Folder for <audio stem>.npy of each file.")] = None,
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
+    audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """Log-probs (T, C) of each audio file; the frame shift and vocabulary size go to stderr."""
@@ -39,7 +40,7 @@ def emissions(
     failed = 0
     for path, target in zip(audio, targets):
         try:
-            log_probs, _ = audio_log_probs(acoustic, path)
+            log_probs, _ = audio_log_probs(acoustic, path, audio_stream=audio_stream)
             frames, classes = save_emissions(target, log_probs, acoustic)
         except CtcToolError as exc:
             if len(audio) == 1:

@@ -25,6 +25,7 @@ def transcribe(
     alpha: Annotated[Optional[float], typer.Option(parser=NON_NEGATIVE, help="LM weight (default 0.5).")] = None,
     beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
     hotword: Annotated[Optional[List[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
     """One line of text per audio file (prefix beam search with an LM, or greedy).
@@ -49,7 +50,7 @@ def transcribe(
     for path in audio:
         try:
             result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
-                                      alpha=alpha, beta=beta)
+                                      alpha=alpha, beta=beta, audio_stream=audio_stream)
         except CtcToolError as exc:
             if len(audio) == 1:
                 raise

@@ -27,6 +27,7 @@ def transcribe(
     oov_penalty: float = OOV_PENALTY,
     token_min_log_prob: float = TOKEN_MIN_LOG_PROB,
     device="cpu",
+    audio_stream: int | None = None,
 ) -> Decoding:
     """The text of ``audio``: greedy, or a prefix beam search with a word LM and hotwords.
 
@@ -36,12 +37,13 @@ def transcribe(
             loaded onto ``device``.
         lm: a word n-gram model, a file (ARPA or KenLM binary), ``default`` (the default model's LM),
             ``none``/None, or ``auto``: the default model's LM when ``model`` is the default model.
+        audio_stream: the audio stream of a video or multi-stream file (0, the default: the first).
         Other options as for ``ctctool.decode``. Word times are in seconds and carry the model's
         boundary correction, as alignments do.
     """
     acoustic = as_model(model, device)
     language_model = as_language_model(lm, default_model=getattr(acoustic, "name", None) == DEFAULT_MODEL)
-    log_probs, _ = audio_log_probs(acoustic, audio, sample_rate)
+    log_probs, _ = audio_log_probs(acoustic, audio, sample_rate, audio_stream=audio_stream)
     result = decode(log_probs, vocab=acoustic.vocab, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                     nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
                     token_min_log_prob=token_min_log_prob, frame_shift=acoustic.frame_shift,

@@ -11,9 +11,11 @@ from ctctool.models.base import AcousticModel
 from ctctool.models.windowed import windowed_log_probs
 
 
-def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None) -> torch.Tensor:
+def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None, *,
+                   audio_stream: int | None = None) -> torch.Tensor:
     """(samples,) float32 mono at the model's rate from an audio file, or from a (samples,) waveform at
-    ``sample_rate`` Hz (default: the model's rate)."""
+    ``sample_rate`` Hz (default: the model's rate). ``audio_stream`` picks an audio stream of a container file
+    (0, the default: the first; see ``ctctool.audio.loading.load_audio``)."""
     if isinstance(audio, torch.Tensor):
         if audio.dim() != 1 or not audio.is_floating_point() or audio.numel() == 0:
             raise CtcToolError(f"`audio`: expected a non-empty 1-D float waveform (samples,), found shape "
@@ -27,11 +29,12 @@ def model_waveform(model: AcousticModel, audio, sample_rate: int | None = None) 
         return resample(audio.to(torch.float32), rate, model.sample_rate)
     if sample_rate is not None:
         raise CtcToolError("`sample_rate` describes a waveform; an audio file has its own rate: leave it out")
-    return load_audio(audio, model.sample_rate)
+    return load_audio(audio, model.sample_rate, stream=audio_stream)
 
 
-def audio_log_probs(model: AcousticModel, audio, sample_rate: int | None = None) -> tuple[torch.Tensor, float]:
+def audio_log_probs(model: AcousticModel, audio, sample_rate: int | None = None, *,
+                    audio_stream: int | None = None) -> tuple[torch.Tensor, float]:
     """(T, C) log-probs of ``audio`` (a file path, or a waveform as for ``model_waveform``) and its
     duration in seconds."""
-    waveform = model_waveform(model, audio, sample_rate)
+    waveform = model_waveform(model, audio, sample_rate, audio_stream=audio_stream)
     return windowed_log_probs(model, waveform), waveform.numel() / model.sample_rate
