@@ -196,14 +196,15 @@ def check_normalised(x: torch.Tensor, lengths: torch.Tensor, input_kind: str, na
 def log_probs_from(scores: torch.Tensor, input_kind: str, *, name: str = "log_probs",
                    time_major: bool = False) -> torch.Tensor:
     """Validated log-probs of ``scores`` in the same shape, (T, C) or (B, T, C) (float64 stays float64,
-    other dtypes become float32): log_softmax of logits, the log of probs (0 -> about -87 in float32)."""
+    other dtypes become float32): log_softmax of logits and of half-precision log-probs (normalised only to
+    their precision), the log of probs (0 -> about -87 in float32)."""
     x, single = batched(scores, name=name, time_major=time_major)
     check_nonempty(x, name)
     check_finite(x, name)
     check_normalised(x, torch.full((x.shape[0],), x.shape[1], device=x.device), input_kind, name)
     values = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
-    if input_kind == "logits":
-        values = values.log_softmax(-1)
+    if input_kind == "logits" or (input_kind == "log-probs" and x.dtype in (torch.float16, torch.bfloat16)):
+        values = values.log_softmax(-1)  # half-precision log-probs: normalised again at the working precision
     elif input_kind == "probs":
         values = values.clamp(min=torch.finfo(values.dtype).tiny).log()
     return values[0] if single else values
@@ -221,6 +222,8 @@ def _integers(values, name: str, count: int, device) -> torch.Tensor:
             or tensor.numel() != count:
         raise CtcToolError(f"`{name}`: expected {count} integers (one per utterance), found shape "
                            f"{tuple(tensor.shape)} {_dtype(tensor)}")
+    if tensor.dtype in (torch.uint32, torch.uint64) and bool((tensor.to(torch.float64) >= 2.0**63).any()):
+        raise CtcToolError(f"`{name}`: a value beyond 64-bit integers; expected {count} integers (one per utterance)")
     return tensor.to(device=device, dtype=torch.long)
 
 

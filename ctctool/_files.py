@@ -20,6 +20,8 @@ def input_file(path: str | os.PathLike, expected: str = "a file") -> Path:
         mode = os.stat(file).st_mode
     except FileNotFoundError:
         raise CtcToolError(f"{file}: no such file") from None
+    except ValueError:  # os.stat refuses a path with a NUL character
+        raise CtcToolError(f"{file!r}: a file name cannot hold a NUL character") from None
     except OSError as exc:
         raise CtcToolError(f"{file}: cannot read ({exc.strerror}); expected {expected}") from None
     if stat.S_ISDIR(mode):

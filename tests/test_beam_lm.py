@@ -176,9 +176,11 @@ def test_lm_prefers_the_likely_word(lm):
 
 @pytest.mark.parametrize("spec, message", [
     ("dashwood:x", "hotword 'dashwood:x': the boost after ':' must be a number, e.g. 'dashwood:5'"),
-    (":5", "hotword ':5': expected 'word:boost' with a word and a positive boost, e.g. 'dashwood:5'"),
-    ("dashwood:-1", "hotword 'dashwood:-1': expected 'word:boost' with a word and a positive boost, "
+    (":5", "hotword ':5': expected 'word:boost' with a word and a boost in (0, 1000], e.g. 'dashwood:5'"),
+    ("dashwood:-1", "hotword 'dashwood:-1': expected 'word:boost' with a word and a boost in (0, 1000], "
                     "e.g. 'dashwood:5'"),
+    ("dashwood:1e308", "hotword 'dashwood:1e308': expected 'word:boost' with a word and a boost in (0, 1000], "
+                       "e.g. 'dashwood:5'"),
 ])
 def test_bad_hotwords(spec, message):
     with pytest.raises(CtcToolError) as err:

@@ -196,7 +196,7 @@ def test_error_id_not_an_integer(batch):
     folder, _ = batch
     (folder / "ids.txt").write_text("1 2\n3 x\n", encoding="utf-8")
     _error(run_cli("loss", folder / "logits.npy", folder / "ids.txt", "--ids"),
-           f"{folder / 'ids.txt'} line 2: 'x' is not an integer; expected whitespace-separated integer ids")
+           f"{folder / 'ids.txt'} line 2: 'x' is not an integer; expected whitespace-separated class ids")
 
 
 def test_error_input_length_beyond_T(batch):

@@ -61,3 +61,18 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, spelling):
 def test_two_outputs_on_one_new_file_are_refused(tmp_path):
     with pytest.raises(CtcToolError, match=r"^-o .*x.json and --plot .*x.json are the same file; give each its own$"):
         check_outputs({"-o": tmp_path / "x.json", "--plot": tmp_path / "." / "x.json"}, [])
+
+
+def test_a_full_disk_is_one_error_line_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+
+    from helpers import run_cli
+
+    def disk_full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    (tmp_path / "c.txt").write_text("the cat\n", encoding="utf-8")
+    result = run_cli("lm", tmp_path / "c.txt", "-o", tmp_path / "lm.arpa")
+    assert (result.exit_code, result.stderr) == (1, f"error: {tmp_path / 'lm.arpa'}: No space left on device\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]

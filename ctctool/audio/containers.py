@@ -24,7 +24,7 @@ def decode_container(file: Path, stream: int | None = None) -> tuple[np.ndarray,
         raise CtcToolError(f"{file}: libsndfile cannot read it, and PyAV is not installed to try FFmpeg; "
                            f"{INSTALL_HINT}") from None
     try:
-        with av.open(str(file)) as container:
+        with open(file, "rb") as handle, av.open(handle) as container:
             audio = [s for s in container.streams if s.type == "audio"]
             if not audio:
                 held = ", ".join(f"{s.type} ({s.codec_context.name})" for s in container.streams) or "no streams"

@@ -53,7 +53,8 @@ def _read_samples(file: Path, stream: int | None) -> tuple[np.ndarray, int]:
     if not stream:
         _check_wav_length(file)
         try:
-            return soundfile.read(file, dtype="float32", always_2d=True)
+            with open(file, "rb") as handle:  # an open file: libsndfile is then given no name to re-encode
+                return soundfile.read(handle, dtype="float32", always_2d=True)
         except (soundfile.LibsndfileError, RuntimeError) as exc:
             if _is_sound_file(file):  # a WAV/FLAC/OGG that libsndfile rejects is broken: say why
                 reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")

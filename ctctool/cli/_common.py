@@ -10,6 +10,7 @@ import math
 import re
 import sys
 import typing
+import unicodedata
 from typing import Annotated, Any, Callable, TypeVar
 
 import typer
@@ -43,7 +44,8 @@ class OneLineErrors(TyperGroup):
                 print(context.get_help())
             else:
                 command = context.command_path if context is not None else prog_name or "ctctool"
-                print(f"error: {_one_line(exc.format_message())} (see '{command} --help')", file=sys.stderr)
+                print(f"error: {printable(_one_line(exc.format_message()))} (see '{command} --help')",
+                      file=sys.stderr)
             code = exc.exit_code
         except typer.Abort:
             print("error: aborted", file=sys.stderr)
@@ -108,6 +110,8 @@ FINITE = Number()
 POSITIVE = Number(0.0, low_open=True)
 NON_NEGATIVE = Number(0.0)
 LOG_PROB = Number(high=0.0, minus_infinity=True)
+FRAME_SHIFT = Number(0.0, 10.0, low_open=True)  # seconds per frame
+OFFSET = Number(-86400.0, 86400.0)  # seconds added to times: within a day
 UNIT_INTERVAL = Number(0.0, 1.0)
 
 
@@ -131,6 +135,12 @@ def reports_errors(command: F = None, *, flags: dict[str, str] | None = None):
         except CtcToolError as exc:
             print(f"error: {shown(exc)}", file=sys.stderr)
             raise typer.Exit(code=1) from None
+        except OSError as exc:  # the system refused: a full disk, a read-only folder, a vanished file
+            if exc.errno == errno.EPIPE:
+                raise
+            place = f"{exc.filename}: " if exc.filename else ""
+            print(f"error: {printable(place + (exc.strerror or str(exc)))}", file=sys.stderr)
+            raise typer.Exit(code=1) from None
         finally:
             _RUNNING.pop()
 
@@ -144,7 +154,19 @@ _RUNNING: list[dict[str, str]] = []
 def shown(error: CtcToolError) -> str:
     """The message of ``error`` as the running command spells its options: for errors a command reports
     and goes on (a file of a batch), as well as for the one that stops it."""
-    return as_flags(str(error), _RUNNING[-1] if _RUNNING else {})
+    return printable(as_flags(str(error), _RUNNING[-1] if _RUNNING else {}))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters, invisible format characters and undecodable bytes of file names shown
+    as escapes (``\\x1b``, ``\\n``, ``\\xff``), so that a message stays one visible line."""
+    return "".join(_escaped(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in text)
+
+
+def _escaped(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":  # a byte of a file name that is not UTF-8 (surrogateescape)
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return char.encode("unicode_escape").decode("ascii")
 
 
 def as_flags(message: str, options: dict[str, str]) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, List, Literal, Optional
 import typer
 
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.cli._common import check_files, FINITE, POSITIVE, UNIT_INTERVAL, DeviceOption, reports_errors
+from ctctool.cli._common import FRAME_SHIFT, OFFSET, UNIT_INTERVAL, DeviceOption, check_files, reports_errors
 
 app = typer.Typer()
 Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
@@ -19,8 +19,8 @@ Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
 def align(
     paths: Annotated[Optional[List[Path]], typer.Argument(help="AUDIO TRANSCRIPT, or TRANSCRIPT alone with --emissions.", show_default=False)] = None,
     emissions: Annotated[Optional[Path], typer.Option(help="Log-probs (.npy, .npz or .pt), (T, C), instead of audio and a model.")] = None,
-    frame_shift: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Seconds per frame of --emissions, e.g. 0.02.")] = None,
-    offset: Annotated[float, typer.Option(parser=FINITE, help="Seconds added to every time of --emissions (the model's frame offset).")] = 0.0,
+    frame_shift: Annotated[Optional[float], typer.Option(parser=FRAME_SHIFT, help="Seconds per frame of --emissions, e.g. 0.02.")] = None,
+    offset: Annotated[float, typer.Option(parser=OFFSET, help="Seconds added to every time of --emissions (the model's frame offset).")] = 0.0,
     input_kind: Annotated[Literal["log-probs", "logits", "probs"], typer.Option(help="What --emissions holds.")] = "log-probs",
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary of --emissions: one token per line or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
@@ -55,6 +55,10 @@ def align(
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
         raise typer.BadParameter(hint, param_hint="PATHS")
     check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, Path(model)])
+    if plot is not None:
+        from ctctool.io.plot import plot_file
+
+        plot_file(plot)
     if emissions is not None:
         result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
                                                 device, min_confidence, star)

@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import scores_error, check_hotwords, FINITE, LOG_PROB, POSITIVE, NON_NEGATIVE, DeviceOption, reports_errors
+from ctctool.cli._common import (FINITE, FRAME_SHIFT, LOG_PROB, NON_NEGATIVE, DeviceOption, check_hotwords,
+                                scores_error, reports_errors)
 from ctctool.decoding.options import MAX_BEAM_WIDTH, OOV_PENALTY, TOKEN_MIN_LOG_PROB
 
 app = typer.Typer()
@@ -32,7 +33,7 @@ def decode(
     beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
     oov_penalty: Annotated[float, typer.Option(parser=LOG_PROB, help="Added (natural log) for each word the LM does not list.")] = OOV_PENALTY,
     hotword: Annotated[Optional[list[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
-    frame_shift: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Seconds per frame: adds times in seconds to --json words.")] = None,
+    frame_shift: Annotated[Optional[float], typer.Option(parser=FRAME_SHIFT, help="Seconds per frame: adds times in seconds to --json words.")] = None,
     keyed: Annotated[bool, typer.Option("--keyed", help="Print 'key text' lines (ready for ctctool wer --keyed).")] = False,
     keys: Annotated[Optional[Path], typer.Option(help="Utterance keys, one per line; default: the utterance index.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object: text, scores, n-best and word timestamps.")] = False,

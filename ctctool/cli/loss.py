@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import scores_error, DeviceOption, check_files, reports_errors
+from ctctool.cli._common import DeviceOption, check_files, reports_errors, scores_error
 
 app = typer.Typer()
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import POSITIVE, DeviceOption, check_files, reports_errors
+from ctctool.cli._common import POSITIVE, DeviceOption, Number, check_files, reports_errors
 from ctctool.errors import CtcToolError
 
 app = typer.Typer()
@@ -25,7 +25,7 @@ def train(
     preset: Annotated[Optional[Literal["small", "recipe", "tiny"]], typer.Option(help="Model size: recipe = Keras recipe (26.6M params), small trains on a CPU. Default: small; --init and --resume keep their model's size.")] = None,
     features: Annotated[Optional[Literal["spectrogram", "logmel"]], typer.Option(help="spectrogram: the recipe's (STFT 256/160/384, power 0.5); logmel: 80 log-mel bands. Default: spectrogram, or that of --init's model or of the run --resume continues.")] = None,
     batch_seconds: Annotated[float, typer.Option(parser=POSITIVE, help="Padded audio per batch, in seconds (length bucketing).")] = 60.0,
-    learning_rate: Annotated[float, typer.Option(parser=POSITIVE, help="Peak learning rate of AdamW (warm-up, then cosine decay).")] = 1.5e-3,
+    learning_rate: Annotated[float, typer.Option(parser=Number(0.0, 1.0, low_open=True), help="Peak learning rate of AdamW (warm-up, then cosine decay).")] = 1.5e-3,
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the train/validation split, batch order and augmentation.")] = 0,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
     augment: Annotated[bool, typer.Option(help="Reverberation, noise and SpecAugment on training batches.")] = True,

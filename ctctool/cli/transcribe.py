@@ -9,7 +9,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ctctool.decoding.options import MAX_BEAM_WIDTH
-from ctctool.cli._common import check_hotwords, FINITE, NON_NEGATIVE, DeviceOption, reports_errors, shown
+from ctctool.cli._common import FINITE, NON_NEGATIVE, DeviceOption, check_hotwords, reports_errors, shown
 
 app = typer.Typer()
 
@@ -64,6 +64,7 @@ def transcribe(
 
 def _check_unique_keys(audio: List[Path]) -> None:
     """--keyed prints each file's stem as its key: two files with one stem would give two lines with one key."""
+    from ctctool.cli._common import printable
     from ctctool.errors import CtcToolError
 
     first = {}
@@ -71,6 +72,9 @@ def _check_unique_keys(audio: List[Path]) -> None:
         if path.stem in first:
             raise CtcToolError(f"--keyed: {first[path.stem]} and {path} would both print the key {path.stem!r}; "
                                "rename one, or transcribe them separately")
+        if printable(path.stem) != path.stem:
+            raise CtcToolError(f"--keyed: the key of {path} would hold a control character or bytes that are not "
+                               "UTF-8; rename the file")
         if any(ch.isspace() for ch in path.stem):
             raise CtcToolError(f"--keyed: the key of {path} would be {path.stem!r}, which holds a space; a key is one word")
         first[path.stem] = path

@@ -17,6 +17,10 @@ from ctctool.errors import CtcToolError
 from ctctool.vocab import Vocabulary
 
 
+#: Largest boost (natural log): e^1000 already overrides any acoustic evidence.
+MAX_BOOST = 1000.0
+
+
 def parse_hotword(spec: str) -> tuple[str, float]:
     """``"word:boost"`` or ``"a phrase:boost"`` -> (text, boost); without ``:boost`` the boost is 5."""
     text, sep, boost = spec.rpartition(":")
@@ -27,8 +31,9 @@ def parse_hotword(spec: str) -> tuple[str, float]:
         value = float(boost)
     except ValueError:
         raise CtcToolError(f"hotword {spec!r}: the boost after ':' must be a number, e.g. 'dashwood:5'") from None
-    if not text or not np.isfinite(value) or value <= 0:
-        raise CtcToolError(f"hotword {spec!r}: expected 'word:boost' with a word and a positive boost, e.g. 'dashwood:5'")
+    if not text or not np.isfinite(value) or not 0 < value <= MAX_BOOST:
+        raise CtcToolError(f"hotword {spec!r}: expected 'word:boost' with a word and a boost in (0, {MAX_BOOST:g}], "
+                           "e.g. 'dashwood:5'")
     return text, value
 
 

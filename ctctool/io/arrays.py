@@ -75,18 +75,27 @@ def _load_npz(file: Path) -> dict:
             entries = {}
             for info in archive.infolist():
                 name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-                if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 4096:
+                if _impossible_size(info):
                     raise CtcToolError(f"{file}:{name}: declares {info.file_size} bytes from {info.compress_size} "
                                        "compressed ones, more than compression allows; the archive is corrupt")
                 with archive.open(info) as handle:
                     entries[name] = _read_npy(handle, info.file_size, f"{file}:{name}")
             return entries
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+    except (OSError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
         raise CtcToolError(f"{file}: not a valid .npz file ({first_line(exc)})") from exc
 
 
 #: Deflate never expands data more than about 1032:1, so a member declaring more is lying.
 _MAX_DEFLATE_RATIO = 1100
+
+
+def _impossible_size(info: zipfile.ZipInfo) -> bool:
+    """A member whose declared size its compression cannot produce (stored: the same size; deflate: ~1032:1)."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.file_size != info.compress_size
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 4096
+    return False
 
 
 def _read_npy(handle, size: int, source: str) -> np.ndarray:
@@ -109,6 +118,8 @@ def _read_npy(handle, size: int, source: str) -> np.ndarray:
         raise CtcToolError(f"{source}: not a valid .npy file ({first_line(exc) or type(exc).__name__})") from None
     if dtype.hasobject:
         raise CtcToolError(f"{source}: holds pickled Python objects, which ctctool never loads; save a numeric array")
+    if dtype.kind not in "biuf" or dtype.itemsize == 0 or any(n < 0 for n in shape):
+        raise CtcToolError(f"{source}: holds a {dtype} array of shape {tuple(shape)}; expected a numeric array")
     expected = math.prod(shape) * dtype.itemsize
     available = size - handle.tell()
     if expected != available:
@@ -157,6 +168,8 @@ def _pick(file: Path, entries: dict, key: str | None):
 
 def _as_tensor(file: Path, name, value) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
+        if value.is_meta:
+            raise CtcToolError(f"{name}: a tensor on the meta device holds no values; save a CPU tensor")
         if value.layout != torch.strided:
             raise CtcToolError(f"{name}: a {str(value.layout).replace('torch.', '')} tensor; save a dense one "
                                "(tensor.to_dense())")

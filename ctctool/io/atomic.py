@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary file in the target folder, then a rename.
 
-An output that is not a regular file (a FIFO, a device), or that lies under ``/dev`` or ``/proc``
+An output that is not a regular file (a FIFO, a device), or that lies under ``/dev`` or is a
+``/proc/<pid>/fd/<n>`` descriptor
 (``/dev/stdout`` is a link to whatever file descriptor 1 is, even a regular file), is written to
 directly: renaming over it would replace the device node or detach the file from the descriptor.
 An output that is a symbolic link replaces the file it points to and keeps the link. The output
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -52,7 +54,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         raise CtcToolError(f"{path}: folder {folder} does not exist; create it first")
     if target.is_dir():
         raise CtcToolError(f"{path}: is a folder; expected a file name")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=folder)
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's permissions
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
@@ -66,10 +68,15 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         raise
 
 
+#: /proc/<pid>/fd/<n>: a file descriptor's own name.
+_DESCRIPTOR = re.compile(r"^/proc/[^/]+/fd/\d+$")
+
+
 def written_in_place(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is written directly rather than replaced: a path under /dev or /proc, or an existing
+    """Whether ``path`` is written directly rather than replaced: a path under /dev, a /proc/<pid>/fd/<n>
+    descriptor, or an existing
     file (after links) that is neither regular nor a folder (a FIFO, a device, a socket)."""
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+    if os.path.abspath(path).startswith("/dev/") or _DESCRIPTOR.match(os.path.abspath(path)):
         return True
     try:
         mode = os.stat(path).st_mode

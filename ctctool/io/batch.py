@@ -9,6 +9,7 @@ the run goes on. Each output is written atomically.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,6 +19,13 @@ from ctctool.io.atomic import atomic_open
 from ctctool.io.manifest import ManifestItem, RejectedItem
 
 FAILURES_FILE = "failures.jsonl"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -33,9 +41,11 @@ class BatchReport:
 
 def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work: Callable[[ManifestItem], str],
               on_item: Callable[[ManifestItem], None] = lambda item: None,
-              describe: Callable[[CtcToolError], str] = str, rejected: Sequence[RejectedItem] = ()) -> BatchReport:
+              describe: Callable[[CtcToolError], str] = str, rejected: Sequence[RejectedItem] = (),
+              inputs: Sequence[Path] = ()) -> BatchReport:
     """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done;
-    ``describe`` words the error of an item that fails; ``rejected`` lines of the list count as failures."""
+    ``describe`` words the error of an item that fails; ``rejected`` lines of the list count as failures.
+    An item whose output file would be one of ``inputs`` (the list itself) or its own audio fails."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CtcToolError(f"{out_dir}: no such folder; create it first")
@@ -43,7 +53,11 @@ def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work
     done, skipped = 0, 0
     for item in items:
         target = out_dir / f"{item.id}.{extension}"
-        if target.exists():
+        clash = next((p for p in (*inputs, item.audio) if target.exists() and _same_file(target, p)), None)
+        if clash is not None:
+            failures.append({"id": item.id, "where": item.where, "error": f"{item.where}: the output {target} would "
+                             f"be the input {clash}; give the item another id or write to another folder"})
+        elif target.exists():
             skipped += 1
         else:
             try:
@@ -53,6 +67,9 @@ def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work
                 done += 1
             except CtcToolError as exc:
                 failures.append({"id": item.id, "where": item.where, "error": describe(exc)})
+            except OSError as exc:  # a full disk, a file that vanished: this item fails, the run goes on
+                failures.append({"id": item.id, "where": item.where,
+                                 "error": f"{exc.filename or target}: {exc.strerror or exc}"})
         on_item(item)
     report_file = out_dir / FAILURES_FILE
     if failures:

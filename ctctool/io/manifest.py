@@ -17,7 +17,6 @@ is a *rejected* item, with the reason: the other items go on.
 
 from __future__ import annotations
 
-import json
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ from pathlib import Path
 
 from ctctool.errors import CtcToolError
 from ctctool.io.atomic import STDIO
-from ctctool.io.text import read_lines
+from ctctool.io.text import parse_json, read_lines
 
 LJSPEECH_METADATA = "metadata.csv"
-#: Longest id: its output file name (id + extension) must fit the 255-byte limit of file systems.
+#: Longest id, in UTF-8 bytes: its output file name (id + extension) must fit the 255-byte limit of file systems.
 MAX_ID_LENGTH = 200
 
 
@@ -91,11 +90,7 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
             continue
         where = f"{manifest} line {number}"
         try:
-            item = _json_item(json.loads(line), manifest, where)
-        except json.JSONDecodeError as exc:
-            rejected.append(RejectedItem(where, None, f"{where}: not valid JSON ({exc.msg}); expected one object "
-                                                      "per line"))
-            continue
+            item = _json_item(parse_json(line, where), manifest, where)
         except CtcToolError as exc:
             rejected.append(RejectedItem(where, None, str(exc)))
             continue
@@ -111,6 +106,12 @@ def _json_item(value, manifest: Path, where: str) -> ManifestItem:
             raise CtcToolError(f"{where}: no {field!r}; expected an object with audio_filepath and text")
         if not isinstance(value[field], str):
             raise CtcToolError(f"{where}: {field!r} is {_kind(value[field])}; expected a string")
+        if not _encodable(value[field]):
+            raise CtcToolError(f"{where}: {field!r} holds an unpaired surrogate (a broken \\u escape); "
+                               "expected text")
+    if any(unicodedata.category(ch) == "Cc" for ch in value["audio_filepath"]):
+        raise CtcToolError(f"{where}: 'audio_filepath' holds a control character; expected the path of an audio "
+                           "file")
     if not value["audio_filepath"].strip():
         raise CtcToolError(f"{where}: 'audio_filepath' is empty; expected the path of an audio file")
     audio = Path(value["audio_filepath"])
@@ -118,7 +119,19 @@ def _json_item(value, manifest: Path, where: str) -> ManifestItem:
     item_id = value.get("id", audio.stem)
     if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
         raise CtcToolError(f"{where}: 'id' is {_kind(item_id)}; expected a string (or an integer)")
+    if isinstance(item_id, int) and abs(item_id) >= 10 ** MAX_ID_LENGTH:
+        raise CtcToolError(f"{where}: 'id' is a number of more than {MAX_ID_LENGTH} digits; expected a file name")
+    if isinstance(item_id, str) and not _encodable(item_id):
+        raise CtcToolError(f"{where}: 'id' holds an unpaired surrogate (a broken \\u escape); expected a file name")
     return ManifestItem(where, str(item_id), audio, value["text"])
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(value) -> str:
@@ -150,8 +163,8 @@ def id_problem(item_id: str) -> str | None:
         return "holds a control character; an id must be a plain file name"
     if item_id.startswith("."):
         return "starts with '.'; an id must be a plain, visible file name"
-    if len(item_id) > MAX_ID_LENGTH:
-        return f"is {len(item_id)} characters long; an id names a file, so at most {MAX_ID_LENGTH}"
+    if len(item_id.encode("utf-8")) > MAX_ID_LENGTH:
+        return f"is {len(item_id.encode('utf-8'))} bytes long; an id names a file, so at most {MAX_ID_LENGTH}"
     return None
 
 

@@ -43,9 +43,16 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
                 raise CtcToolError(f"{label} {path} and {other_label} {other} are the same file; give each its own")
 
 
+#: Longest file name most file systems take, in bytes.
+MAX_NAME_BYTES = 255
+
+
 def check_output(path: str | os.PathLike, label: str) -> Path:
     """``path`` when a file can be written there: its folder exists and is writable, and it is not a folder."""
     file = Path(path)
+    if len(os.fsencode(file.name)) > MAX_NAME_BYTES:
+        raise CtcToolError(f"{label} {file.name[:40]}...: the file name is {len(os.fsencode(file.name))} bytes; "
+                           f"file systems allow {MAX_NAME_BYTES}")
     if file.is_dir():
         raise CtcToolError(f"{label} {file}: is a folder; expected a file name (e.g. {file / 'out'}.<ext>)")
     if written_in_place(file) and file.exists():

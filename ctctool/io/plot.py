@@ -15,16 +15,24 @@ from ctctool.io.atomic import atomic_open
 from ctctool.alignment.timing import AlignedTranscript
 
 
+def plot_file(path: str | os.PathLike) -> Path:
+    """``path`` when a plot can be written there (a .png name, matplotlib installed); check it before working."""
+    file = Path(path)
+    if file.suffix.lower() != ".png" and str(file) != "-":
+        raise CtcToolError(f"{file}: plots are written as PNG; give a file name ending in .png")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CtcToolError("`plot` needs matplotlib, an optional extra: pip install 'ctctool[plot]'") from None
+    return file
+
+
 def write_plot(path: str | os.PathLike, result: AlignedTranscript, log_probs: torch.Tensor, vocab_tokens,
                times_offset: float, waveform: torch.Tensor | None = None, sample_rate: int | None = None) -> None:
     """A PNG with the (T, C) log-probs, the aligned tokens on top, and the (N,) waveform with word spans."""
-    file = Path(path)
-    if file.suffix.lower() != ".png":
-        raise CtcToolError(f"{file}: plots are written as PNG; give a file name ending in .png")
-    try:
-        import matplotlib
-    except ImportError:
-        raise CtcToolError("`plot` needs matplotlib, an optional extra: pip install 'ctctool[plot]'") from None
+    file = plot_file(path)
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -59,7 +59,7 @@ def read_text_targets(path: str | os.PathLike, vocab: Vocabulary) -> list[list[i
 def read_id_targets(path: str | os.PathLike) -> list[list[int]]:
     """Whitespace-separated integer label ids, one utterance per line."""
     file = Path(path)
-    return [_integers(file, number, line) for number, line in enumerate(read_lines(file), start=1)]
+    return [_integers(file, number, line, "class ids") for number, line in enumerate(read_lines(file), start=1)]
 
 
 def read_lengths(path: str | os.PathLike) -> list[int]:
@@ -67,18 +67,18 @@ def read_lengths(path: str | os.PathLike) -> list[int]:
     file = Path(path)
     values: list[int] = []
     for number, line in enumerate(read_lines(file), start=1):
-        values.extend(_integers(file, number, line))
+        values.extend(_integers(file, number, line, "frame counts"))
     return values
 
 
-def _integers(file: Path, number: int, line: str) -> list[int]:
+def _integers(file: Path, number: int, line: str, what: str) -> list[int]:
     values = []
     for word in line.split():
         try:
             value = int(word)
         except ValueError:
             raise CtcToolError(
-                f"{file} line {number}: {word[:20]!r} is not an integer; expected whitespace-separated integer ids"
+                f"{file} line {number}: {word[:20]!r} is not an integer; expected whitespace-separated {what}"
             ) from None
         if not -2**63 <= value < 2**63:
             raise CtcToolError(f"{file} line {number}: {word[:20]}... does not fit in a 64-bit integer")

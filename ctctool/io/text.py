@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -42,6 +43,19 @@ def decode_text(data: bytes, path: str | os.PathLike) -> str:
 def read_text(path: str | os.PathLike) -> str:
     """The whole file as text; a missing file or bad UTF-8 is a CtcToolError naming it."""
     return decode_text(read_bytes(path), path)
+
+
+def parse_json(text: str, where: str):
+    """``text`` parsed as JSON; anything json rejects (bad syntax, a number of 5000 digits, nesting too deep)
+    is a CtcToolError naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        place = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
+        raise CtcToolError(f"{where}: not valid JSON ({exc.msg} at {place})") from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise CtcToolError(f"{where}: not usable JSON ({reason})") from None
 
 
 def split_lines(text: str) -> list[str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from ctctool.errors import CtcToolError
-from ctctool.io.text import read_lines, read_text
+from ctctool.io.text import parse_json, read_lines, read_text
 from ctctool.vocab import Vocabulary
 
 #: Spellings of the space token in a one-token-per-line file.
@@ -40,12 +39,12 @@ def load_vocabulary(path: str | os.PathLike, blank: int = 0) -> Vocabulary:
 
 
 def _tokens_from_json(file: Path) -> list[str]:
-    try:
-        mapping = json.loads(read_text(file))
-    except json.JSONDecodeError as exc:
-        raise CtcToolError(f"{file} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(mapping, dict) or not all(isinstance(v, int) for v in mapping.values()):
+    mapping = parse_json(read_text(file), str(file))
+    if not isinstance(mapping, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                for v in mapping.values()):
         raise CtcToolError(f"{file}: expected a JSON object mapping tokens to integer ids")
+    if "" in mapping:
+        raise CtcToolError(f"{file}: the empty string is not a token; every token needs at least one character")
     ids = sorted(mapping.values())
     if ids != list(range(len(ids))):
         raise CtcToolError(f"{file}: token ids must be 0 to {len(ids) - 1} with none missing or repeated")

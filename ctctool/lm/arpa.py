@@ -13,6 +13,8 @@ from ctctool.io.atomic import atomic_open
 from ctctool.io.text import decode_text, read_bytes, split_lines
 from ctctool.lm.ngram import NgramModel
 
+#: Highest n-gram order read (KenLM builds up to 6 by default).
+MAX_ORDER = 20
 GZIP_MAGIC = b"\x1f\x8b"
 KENLM_BINARY_MAGIC = b"mmap lm "
 
@@ -61,8 +63,11 @@ def read_arpa(path: str | os.PathLike) -> NgramModel:
     reader = _ArpaReader(file)
     for number, raw in enumerate(_arpa_lines(file), start=1):
         line = raw.strip()
-        if line and reader.read(line, f"{file} line {number}"):
-            break
+        if line and reader.ended:
+            raise CtcToolError(f"{file} line {number}: text after \\end\\ ({line[:30]!r}); expected one ARPA "
+                               "model, ending the file")
+        if line:
+            reader.read(line, f"{file} line {number}")
     return reader.model()
 
 
@@ -105,8 +110,8 @@ class _ArpaReader:
             order, count = int(order), int(count)
         except ValueError:
             raise CtcToolError(f"{where}: {line[:40]!r}: the order and the count must be whole numbers") from None
-        if order < 1 or count < 0:
-            raise CtcToolError(f"{where}: {line[:40]!r}: expected an order >= 1 and a count >= 0")
+        if not 1 <= order <= MAX_ORDER or count < 0:
+            raise CtcToolError(f"{where}: {line[:40]!r}: expected an order from 1 to {MAX_ORDER} and a count >= 0")
         if order in self.counts:
             raise CtcToolError(f"{where}: the {order}-gram count is given twice (first at {self.counts[order][1]})")
         self.counts[order] = (count, where)
@@ -126,7 +131,7 @@ class _ArpaReader:
 
     def _close_section(self, where: str) -> None:
         if self.section == "data":
-            missing = [n for n in range(1, max(self.counts, default=0) + 1) if n not in self.counts]
+            missing = [n for n in range(1, len(self.counts) + 1) if n not in self.counts]
             if not self.counts or missing:
                 what = "announces no n-gram counts" if not self.counts else f"has no count for order {missing[0]}"
                 raise CtcToolError(f"{where}: \\data\\ {what}; expected 'ngram N=COUNT' for N = 1, 2, ...")

@@ -118,6 +118,9 @@ def _min_counts(min_count: int | Sequence[int], order: int) -> list[int]:
     if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
         raise CtcToolError(f"min_count {min_count!r}: expected integers >= 1, one for all orders from 2 up "
                            "or one per order")
+    if len(values) > max(order - 1, 1):
+        raise CtcToolError(f"`min_count` {', '.join(map(str, values))}: {len(values)} values for the {order - 1} "
+                           f"order(s) from 2 to {order}; give at most one per order from the bigrams up")
     return [1] + [values[min(i, len(values) - 1)] for i in range(order - 1)]
 
 

@@ -21,6 +21,7 @@ inside the case folder and drained by a reader thread (``output_fifo``), and sym
 from __future__ import annotations
 
 import fractions
+import io
 import json
 import os
 import select
@@ -1179,8 +1180,168 @@ def _emissions_cases() -> None:
                        "model", "m.pt", kinds=("fifo",))
 
 
+
+# --------------------------------------------------------------------------------------------------------------
+# Review of issue 12 (a hostile user's second pass): inputs the cases above do not have
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _proc_written_once(folder: Path, result, run):
+    """Check: out.arpa (written through /proc/self/cwd) holds one model, not the old file with a second one after it."""
+    text = (folder / "out.arpa").read_text(encoding="utf-8")
+    if text.count("\\data\\") != 1:
+        return f"out.arpa holds {text.count(chr(92) + 'data' + chr(92))} \\data\\ sections: the old file was appended to"
+    return None
+
+
+def _review_cases() -> None:
+    # manifest lines that make the JSON reader itself fail (not with a JSONDecodeError), and ids or fields that pass
+    # id_problem but cannot name or open a file
+    manifest_case("id-integer-5000-digits",
+                  ['{"audio_filepath": "a.wav", "text": "hi", "id": ' + "9" * 5000 + "}"],
+                  note="json.loads raises ValueError (int max str digits), not JSONDecodeError")
+    manifest_case("line-nested-100000-deep", ["[" * 100000 + "]" * 100000],
+                  note="json.loads raises RecursionError, not JSONDecodeError")
+    manifest_case("id-too-long-in-bytes", [base_manifest_item("\u6f22" * 90)],
+                  note="90 characters (under MAX_ID_LENGTH) but 270 UTF-8 bytes: its output name is over 255 bytes")
+    manifest_case("id-lone-surrogate", [base_manifest_item("a\ud800b")],
+                  note="a JSON \\ud800 escape: a str that cannot be encoded as a file name")
+    manifest_case("text-lone-surrogate", [base_manifest_item("bad", text="hi \ud800 there")],
+                  note="the output cannot be encoded as UTF-8")
+    manifest_case("audio-filepath-nul", [{"audio_filepath": "a\u0000.wav", "text": "hi", "id": "bad"}])
+
+    # output names: a legal name whose temporary file name is too long; a name over 255 bytes
+    add("wer", "csv-name-248-characters", "extra", lambda f: wer_base(f) + ["--csv", "c" * 244 + ".csv"], 0,
+        outputs=("c" * 244 + ".csv",), note="a legal file name (248 bytes); the temporary file must fit too")
+    add("lm", "o-name-300-characters", 3, lambda f: lm_base(f) + ["-o", "m" * 294 + ".arpa"], 1, ("mmmmmmmmmm",),
+        note="a name over the 255-byte limit: one error line before any work, not an OSError")
+    add("emissions", "out-dir-long-stem-and-good-file", "extra",
+        lambda f: ["emissions", sine(f, "l" * 246 + ".wav"), sine(f, "b.wav"), "--out-dir", input_folder(f, "out")],
+        0, outputs=("out/" + "l" * 246 + ".npy", "out/b.npy"),
+        note="out/<246 l>.npy is a legal 250-byte name; the temporary file name must fit too")
+
+    # names that are not UTF-8, or hold control characters
+    add("transcribe", "file-name-not-utf8-and-good-file", "extra",
+        lambda f: ["transcribe", sine(f, "b\udcff.wav"), sine(f, "a.wav"), "--lm", "none"], 0, batch=True,
+        note="a file name with byte 0xff (surrogate-escaped by Python): a valid WAV that must be read")
+    add("wer", "refs-name-with-escape-missing", 6,
+        lambda f: ["wer", "r\x1b[2J.txt", write_text(f, "hyps.txt", "a\n")], 1, ("2J.txt",),
+        note="the name holds ESC: it must not reach the terminal raw")
+    add("transcribe", "file-name-with-newline-garbage", 6,
+        lambda f: ["transcribe", write_bytes(f, "bad\nname.wav", b"garbage"), "--lm", "none"], 1, ("name.wav",),
+        batch=True, note="the name holds a newline: the error line must stay one line")
+
+    # output destinations known before the work
+    add("align", "plot-not-png-before-audio-is-read", 3,
+        lambda f: ["align", write_bytes(f, "a.wav", b"RIFF garbage"), write_text(f, "t.txt", "hi\n"),
+                   "--plot", "p.txt"], 1, "p.txt", note="the .png suffix is known before the audio is decoded")
+
+    # array files numpy parses but cannot build, or torch cannot copy
+    def npy_case(name, header, data=b""):
+        add("decode", name, 4, lambda f: ["decode", write_bytes(f, "s.npy", npy_with_header(header, data))], 1,
+            "s.npy")
+
+    npy_case("npy-zero-itemsize-dtype", "{'descr': '|V0', 'fortran_order': False, 'shape': (1000, 31), }")
+    npy_case("npy-negative-dims", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, -2), }", b"\0" * 16)
+
+    def encrypted_npz(path):
+        np.savez(path, logits=log_probs((20, 31)))
+        data = bytearray(path.read_bytes())
+        data[data.find(b"PK\x03\x04") + 6] |= 1  # the "encrypted" flag, in the local and the central header
+        data[data.find(b"PK\x01\x02") + 8] |= 1
+        path.write_bytes(bytes(data))
+
+    add("decode", "npz-encrypted-member", 4, lambda f: (encrypted_npz(f / "s.npz"), ["decode", "s.npz"])[1], 1,
+        "s.npz")
+
+    def meta_tensor(path):
+        import torch
+        torch.save(torch.empty(20, 31, device="meta"), path)
+
+    add("decode", "pt-meta-tensor", 4, lambda f: (meta_tensor(f / "s.pt"), ["decode", "s.pt"])[1], 1, "s.pt")
+
+    def bfloat16_log_probs(path):
+        import torch
+        torch.manual_seed(0)
+        torch.save(torch.randn(60, 31).log_softmax(-1).to(torch.bfloat16), path)
+
+    add("align", "emissions-bfloat16-log-probs", "extra",
+        lambda f: (bfloat16_log_probs(f / "e.pt"), ["align", "--emissions", "e.pt", "--frame-shift", "0.02",
+                                                    write_text(f, "t.txt", "hi\n")])[1], 0,
+        note="bfloat16 is a float dtype load_scores accepts; rows normalised within bfloat16's precision")
+
+    # vocabulary JSON that makes json.loads itself fail
+    for name, text in (("vocab-json-nested-100000-deep", "[" * 100000 + "]" * 100000),
+                       ("vocab-json-integer-5000-digits", '{"<b>": 0, "a": ' + "9" * 5000 + "}")):
+        add("decode", name, 4,
+            lambda f, text=text: decode_base(f, scores=log_probs((20, 3))) + ["--vocab", write_text(f, "v.json", text)],
+            1, "v.json")
+
+    # ARPA: "checked whole" includes what follows \end\
+    add("decode", "lm-arpa-text-after-end", 5,
+        lambda f: decode_base(f) + ["--lm", write_text(f, "lm.arpa", arpa() + "\\data\\\nngram 1=x\n")], 1,
+        ("lm.arpa", "line 16"), note="debatable: a second (broken) model after \\end\\ is ignored today")
+
+    # a number the parser lets through that makes training crash
+    add("train", "learning-rate-beyond-float32", 5, lambda f: train_base(f) + ["--learning-rate", "1e300"], 2,
+        "--learning-rate", note="AdamW overflows float32 at the first step: a traceback today")
+
+    # a regular file reached through /proc is replaced, not appended to
+    add("lm", "o-through-proc-self-cwd-existing-file", "extra",
+        lambda f: lm_base(f) + ["-o", "/proc/self/cwd/" + write_text(f, "out.arpa", arpa())], 0,
+        outputs=("out.arpa",), check=_proc_written_once,
+        note="/proc/self/cwd/out.arpa is the regular file out.arpa: writing 'in place' must not append to it")
+
+
+def _review_followup_cases() -> None:
+    add("decode", "lm-arpa-order-a-billion", 5,
+        lambda f: decode_base(f) + ["--lm", write_text(f, "lm.arpa", arpa({2: "ngram 1000000000=0"}))], 1,
+        ("lm.arpa", "line 2"), note="must not build a list of a billion orders")
+    add("decode", "vocab-json-boolean-id", 5,
+        lambda f: decode_base(f, log_probs((20, 3))) + ["--vocab", write_text(f, "v.json", '{"<b>": 0, "a": true, '
+                                                                               '"b": 2}')], 1, "v.json")
+    add("decode", "vocab-json-empty-token", 5,
+        lambda f: decode_base(f, log_probs((20, 3))) + ["--vocab", write_text(f, "v.json", '{"<b>": 0, "": 1, '
+                                                                               '"b": 2}')], 1, "v.json")
+    add("decode", "hotword-boost-1e308", 5, lambda f: decode_base(f) + ["--hotword", "hello:1e308"], 2, "--hotword")
+    add("decode", "frame-shift-100", 5, lambda f: decode_base(f) + ["--frame-shift", "100", "--json"], 2,
+        "--frame-shift")
+    add("align", "offset-1e300", 5, lambda f: align_emissions_base(f) + ["--offset", "1e300"], 2, "--offset")
+    add("lm", "min-count-more-values-than-orders", 5,
+        lambda f: lm_base(f) + ["-o", "out.arpa", "--order", "2", "--min-count", "1", "--min-count", "2"], 1,
+        "--min-count")
+
+    def empty_manifest(folder):
+        (folder / "out").mkdir()
+        return ["align", "--manifest", write_text(folder, "m.jsonl", "\n\n"), "--out-dir", "out"]
+
+    add("align", "manifest-empty", 5, empty_manifest, 1, ("m.jsonl", "no items"))
+
+    def manifest_named_as_an_output(folder):
+        sine(folder, "a.wav")
+        write_text(folder, "man.json", json.dumps(base_manifest_item("man")) + "\n"
+                   + json.dumps(base_manifest_item("good")) + "\n")
+        return ["align", "--manifest", "man.json", "--out-dir", "."]
+
+    add("align", "manifest-item-output-is-the-manifest", 1, manifest_named_as_an_output, 1, "failures.jsonl",
+        outputs=("good.json", "failures.jsonl"), batch=True,
+        note="item 'man' would write man.json, the manifest itself: it fails, it is not 'already done'")
+
+    def bzip2_npz(path):
+        import zipfile
+
+        buffer = io.BytesIO()
+        np.save(buffer, log_probs((20, 31)))
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as archive:
+            archive.writestr("log_probs.npy", buffer.getvalue())
+        return path.name
+
+    add("decode", "npz-bzip2-valid", "extra", lambda f: ["decode", bzip2_npz(f / "s.npz")], 0,
+        note="bzip2 may compress far beyond deflate's ratio: a valid archive")
+
+
 for _build in (_loss_cases, _align_cases, _decode_cases, _wer_cases, _lm_cases, _train_cases, _transcribe_cases,
-               _emissions_cases):
+               _emissions_cases, _review_cases, _review_followup_cases):
     _build()
 
 _ids = [case.id for case in CASES]
