@@ -110,8 +110,8 @@ def test_error_too_short(tmp_path):
 
 def test_error_unknown_model(tmp_path):
     _error(run_cli("align", tmp_path / "a.wav", TRANSCRIPT, "--model", tmp_path / "nope"),
-           f"{tmp_path / 'nope'}: no such file or directory; expected 'default', a ctctool checkpoint file "
-           "or a wav2vec2-style checkpoint directory")
+           f"{tmp_path / 'nope'}: no such file or directory; expected 'default', a ctctool checkpoint file, "
+           "a wav2vec2-style checkpoint directory or a Hugging Face hub id (owner/name)")
 
 
 def test_usage_error_for_wrong_argument_count():

@@ -158,8 +158,8 @@ def test_a_file_that_is_not_a_checkpoint(tmp_path):
 def test_missing_model(tmp_path):
     spec = str(tmp_path / "nowhere")
     message = (
-        f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file "
-        "or a wav2vec2-style checkpoint directory"
+        f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file, "
+        "a wav2vec2-style checkpoint directory or a Hugging Face hub id (owner/name)"
     )
     with raises_exactly(message):
         load_model(spec, CPU)

@@ -19,6 +19,7 @@ from ctctool.alignment.options import MIN_CONFIDENCE, check_options
 from ctctool.alignment.spans import merge_spans, token_spans
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript, prepare_transcript
+from ctctool.text.normalize import Spelling
 from ctctool.alignment.viterbi import forced_align
 from ctctool.errors import CtcToolError, renamed
 from ctctool.vocab import Vocabulary, vocabulary_for
@@ -35,6 +36,7 @@ def align_audio(
     star: bool = False,
     device="cpu",
     audio_stream: int | None = None,
+    spelling: Spelling = Spelling(),
 ) -> AlignedTranscript:
     """Timestamps of every character, word and line of ``transcript`` in ``audio``.
 
@@ -49,6 +51,8 @@ def align_audio(
         min_confidence: lines scoring below it are flagged.
         star: put a ``*`` (absorbing speech the transcript lacks) at the start and the end.
         audio_stream: the audio stream of a video or multi-stream file to align (0, the default: the first).
+        spelling: how words the model cannot spell are rewritten (``Spelling(romanize=True)`` for any
+            script; see ``ctctool.text.normalize``).
     """
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
@@ -57,15 +61,17 @@ def align_audio(
     log_probs, _ = audio_log_probs(acoustic, audio, sample_rate, audio_stream=audio_stream)
     source = str(audio) if isinstance(audio, (str, os.PathLike)) else "the audio"
     return align_model_output(log_probs, transcript, acoustic, source=source, min_confidence=min_confidence,
-                              star=star)
+                              star=star, spelling=spelling)
 
 
 def align_model_output(log_probs: torch.Tensor, transcript: str, model, *, source: str,
-                       min_confidence: float = MIN_CONFIDENCE, star: bool = False) -> AlignedTranscript:
+                       min_confidence: float = MIN_CONFIDENCE, star: bool = False,
+                       spelling: Spelling = Spelling()) -> AlignedTranscript:
     """``align_emissions`` of (T, C) ``log_probs`` that ``model`` computed from the audio ``source``: a problem
     with the frames (too few for the transcript) names the audio, the file to fix."""
     try:
-        return align_emissions(log_probs, transcript, model=model, min_confidence=min_confidence, star=star)
+        return align_emissions(log_probs, transcript, model=model, min_confidence=min_confidence, star=star,
+                               spelling=spelling)
     except CtcToolError as exc:
         if "`emissions`" not in str(exc):
             raise
@@ -87,6 +93,7 @@ def align_emissions(
     star: bool = False,
     correction: BoundaryCorrection | None = None,
     name: str | None = None,
+    spelling: Spelling = Spelling(),
 ) -> AlignedTranscript:
     """Timestamps of ``transcript`` in saved emissions of one utterance.
 
@@ -119,7 +126,7 @@ def align_emissions(
     check_options(min_confidence=min_confidence, frame_shift=frame_shift, frame_offset=frame_offset)
     try:
         return align_text(log_probs, transcript, vocab, SpanTimes(frame_shift, frame_offset), model=name,
-                          min_confidence=min_confidence, star_ends=star, correction=correction)
+                          min_confidence=min_confidence, star_ends=star, correction=correction, spelling=spelling)
     except CtcToolError as exc:
         raise renamed(exc, {"log_probs": "emissions"}) from None
 
@@ -202,6 +209,7 @@ def align_text(
     min_confidence: float = 0.0,
     star_ends: bool = False,
     correction: BoundaryCorrection = BoundaryCorrection(),
+    spelling: Spelling = Spelling(),
 ) -> AlignedTranscript:
     """``align_transcript`` from raw transcript text: normalise, add star columns when a ``*``
     word is present (or ``star_ends`` puts one at each end), then align.
@@ -212,7 +220,7 @@ def align_text(
     if star_ends:
         text = f"{STAR}\n{text}\n{STAR}"
     star_id = vocab.size if STAR in text.split() else None
-    prepared = prepare_transcript(text, vocab, star_id=star_id)
+    prepared = prepare_transcript(text, vocab, star_id=star_id, spelling=spelling)
     if star_id is not None:
         log_probs = with_star_column(log_probs)
     return align_transcript(log_probs, prepared, vocab, times, model=model, min_confidence=min_confidence,

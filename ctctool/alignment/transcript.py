@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ctctool.errors import CtcToolError
-from ctctool.text.normalize import normalize_word
+from ctctool.text.normalize import Spelling, normalize_word
 from ctctool.vocab import Vocabulary
 
 #: The word that stands for speech the transcript leaves out.
@@ -41,8 +41,10 @@ class PreparedTranscript:
     changes: tuple[str, ...]
 
 
-def prepare_transcript(text: str, vocab: Vocabulary, *, star_id: int | None = None) -> PreparedTranscript:
-    """Labels for ``text`` under ``vocab``; a word ``*`` becomes ``star_id`` when given.
+def prepare_transcript(text: str, vocab: Vocabulary, *, star_id: int | None = None,
+                       spelling: Spelling = Spelling()) -> PreparedTranscript:
+    """Labels for ``text`` under ``vocab`` (words rewritten as ``spelling`` says, see
+    ``ctctool.text.normalize``); a word ``*`` becomes ``star_id`` when given.
 
     Raises CtcToolError when nothing in the transcript can be aligned.
     """
@@ -54,7 +56,7 @@ def prepare_transcript(text: str, vocab: Vocabulary, *, star_id: int | None = No
             if word == STAR and star_id is not None:
                 pieces: tuple[str, ...] = (STAR,)
             else:
-                pieces = normalize_word(word, vocab)
+                pieces = normalize_word(word, vocab, spelling)
                 if pieces != (word,):
                     changes.append(f"{word!r} -> {' '.join(pieces)!r}" if pieces else f"{word!r} -> (not aligned)")
             words.append(TranscriptWord(word, line_index, pieces))

@@ -12,8 +12,21 @@ EXTENSIONS = {"json": "json", "ctm": "ctm", "srt": "srt", "vtt": "vtt", "textgri
               "audacity": "txt", "tsv": "tsv"}
 
 
+def spelling(romanize: bool, language: str):
+    """The ``Spelling`` of --romanize and --language, checked before any work (uroman and num2words present)."""
+    from ctctool.text.normalize import Spelling, check_language
+
+    check_language(language)
+    if romanize:
+        try:
+            import uroman  # noqa: F401
+        except ImportError:
+            raise CtcToolError("--romanize needs uroman: pip install 'ctctool[romanize]'") from None
+    return Spelling(romanize=romanize, language=language)
+
+
 def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input_kind, key, vocab_file, blank,
-                   device, min_confidence, star):
+                   device, min_confidence, star, spelling):
     """The alignment of ``transcript`` to saved emissions, and what ``draw`` needs."""
     from ctctool.alignment.pipeline import align_emissions, emission_log_probs
     from ctctool.devices import resolve_device
@@ -32,13 +45,15 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
         raise CtcToolError(f"{loaded.source}: {exc}") from None
     try:
         result = align_emissions(log_probs, text, vocab=vocabulary, frame_shift=frame_shift, frame_offset=offset,
-                                 min_confidence=min_confidence, star=star, name=f"emissions:{emissions.name}")
+                                 min_confidence=min_confidence, star=star, name=f"emissions:{emissions.name}",
+                                 spelling=spelling)
     except CtcToolError as exc:
         raise CtcToolError(f"{transcript}: {exc}") from None
     return result, (log_probs, vocabulary.tokens, offset, None, None)
 
 
-def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star, audio_stream=None):
+def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star, audio_stream,
+               revision, spelling):
     """The alignment of ``transcript`` to ``audio``, and what ``draw`` needs."""
     from ctctool.alignment.pipeline import align_model_output
     from ctctool.io.text import read_text
@@ -46,11 +61,11 @@ def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confi
     from ctctool.models.loading import as_model
 
     text = read_text(transcript)
-    model = as_model(model_spec, device)
+    model = as_model(model_spec, device, revision=revision)
     log_probs, _ = audio_log_probs(model, audio, audio_stream=audio_stream)
     try:
         result = align_model_output(log_probs, text, model, source=str(audio), min_confidence=min_confidence,
-                                    star=star)
+                                    star=star, spelling=spelling)
     except CtcToolError as exc:
         raise CtcToolError(exc if str(exc).startswith(f"{audio}: ") else f"{transcript}: {exc}") from None
     return result, (log_probs, model.vocab.tokens, model.frame_offset, audio, model.sample_rate)
@@ -90,7 +105,7 @@ def write(result: AlignedTranscript, fmt: str, output: Path | None, utterance_id
 
 
 def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: str, min_confidence: float,
-                   star: bool, audio_stream: int | None = None) -> None:
+                   star: bool, audio_stream: int | None, revision: str | None, spelling) -> None:
     """Align every item of a manifest into ``out_dir``; skip items already written; list failures; exit 1 if any."""
     from ctctool.alignment.pipeline import align_audio
     from ctctool.cli._batch import run_manifest
@@ -98,8 +113,9 @@ def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: 
     from ctctool.models.loading import as_model
 
     def make_work():
-        model = as_model(model_spec, device)
+        model = as_model(model_spec, device, revision=revision)
         return lambda item: render_alignment(align_audio(item.audio, item.text, model, min_confidence=min_confidence,
-                                                         star=star, audio_stream=audio_stream), fmt, item.id)
+                                                         star=star, audio_stream=audio_stream, spelling=spelling),
+                                             fmt, item.id)
 
     run_manifest(manifest, out_dir, EXTENSIONS[fmt], make_work, "aligned")

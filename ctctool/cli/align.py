@@ -33,6 +33,9 @@ def align(
     min_confidence: Annotated[float, typer.Option(parser=UNIT_INTERVAL, help="Lines whose mean posterior is below this are flagged.")] = MIN_CONFIDENCE,
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
+    romanize: Annotated[bool, typer.Option("--romanize", help="Romanise words the model cannot spell (any script: Cyrillic, Greek, Devanagari, Chinese...) with uroman, as the MMS recipe does; outputs keep the words as written. Needs the romanize extra.")] = False,
+    language: Annotated[str, typer.Option(help="Language of the transcript's numbers (ISO code, e.g. ru, de, hi): spelled with num2words (romanize extra); en by ctctool's own rules.")] = "en",
+    revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
@@ -44,12 +47,14 @@ def align(
     if emissions is not None and frame_shift is None:
         raise CtcToolError("--emissions needs --frame-shift SECONDS (> 0), the time between frames, e.g. 0.02")
     check_options(min_confidence=min_confidence, frame_shift=frame_shift if emissions else 1.0, frame_offset=offset)
+    spelling = inputs.spelling(romanize, language)
     if manifest is not None:
         if paths or emissions is not None or out_dir is None:
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")
         if output is not None or plot is not None:
             raise typer.BadParameter("with --manifest, outputs go to --out-dir", param_hint="--output/--plot")
-        inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star, audio_stream)
+        inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star, audio_stream,
+                              revision, spelling)
         return
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
@@ -61,9 +66,10 @@ def align(
         plot_file(plot)
     if emissions is not None:
         result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
-                                                device, min_confidence, star)
+                                                device, min_confidence, star, spelling)
     else:
-        result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star, audio_stream)
+        result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star, audio_stream,
+                                            revision, spelling)
     inputs.report(result, min_confidence)
     if plot is not None:
         inputs.draw(plot, result, picture, audio_stream)

@@ -20,6 +20,7 @@ def emissions(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output .npy (T, C) float32 log-probs, or .npz with metadata; one audio file only.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="Folder for <audio stem>.npy of each file.")] = None,
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
+    revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
@@ -36,7 +37,7 @@ def emissions(
     targets = [output] if output is not None else _out_dir_targets(out_dir, audio)
     labels = ["--output"] if output is not None else [f"--out-dir file of {path}" for path in audio]
     check_files(dict(zip(labels, targets)), [*audio, Path(model)])
-    acoustic = as_model(model, device)
+    acoustic = as_model(model, device, revision=revision)
     failed = 0
     for path, target in zip(audio, targets):
         try:

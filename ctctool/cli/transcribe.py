@@ -25,6 +25,7 @@ def transcribe(
     alpha: Annotated[Optional[float], typer.Option(parser=NON_NEGATIVE, help="LM weight (default 0.5).")] = None,
     beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
     hotword: Annotated[Optional[List[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
 ) -> None:
@@ -45,7 +46,7 @@ def transcribe(
     language_model = as_language_model(lm, default_model=model == DEFAULT_MODEL)
     search_settings(has_lm=language_model is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
                     alpha=alpha, beta=beta)
-    acoustic = as_model(model, device)
+    acoustic = as_model(model, device, revision=revision)
     failed = 0
     for path in audio:
         try:

@@ -9,38 +9,43 @@ import torch
 from ctctool._files import input_file
 from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
+from ctctool.models.hub import hub_checkpoint, is_hub_id
 
 #: The spec that names the bundled English model, and where its weights are.
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "default_en.pt"
-def load_model(spec: str, device: torch.device) -> AcousticModel:
+def load_model(spec: str, device: torch.device, *, revision: str | None = None) -> AcousticModel:
     """Load the acoustic model named by ``spec`` onto ``device``.
 
-    ``spec`` is ``default`` (the bundled English model), a ctctool checkpoint file,
-    or a local Hugging Face wav2vec2-style CTC checkpoint directory.
+    ``spec`` is ``default`` (the bundled English model), a ctctool checkpoint file, a local
+    Hugging Face wav2vec2-style CTC checkpoint directory, or a hub id (``facebook/wav2vec2-base-960h``,
+    at ``revision``: a branch, tag or commit) resolved through the Hugging Face cache
+    (``ctctool.models.hub``).
     """
     if spec == DEFAULT_MODEL:
         return _load_default(device)
     path = Path(spec)
-    if path.is_dir():
+    if revision is not None and (path.exists() or not is_hub_id(spec)):
+        raise CtcToolError(f"`revision` {revision}: a revision applies to a hub id (owner/name), not to {spec}")
+    if path.is_dir() or is_hub_id(spec):
         from ctctool.models.hf import load_hf_model
 
-        return load_hf_model(path, device)
+        return load_hf_model(path if path.is_dir() else hub_checkpoint(spec, revision), device)
     if not path.exists():
         raise CtcToolError(
-            f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file "
-            "or a wav2vec2-style checkpoint directory"
+            f"{spec}: no such file or directory; expected 'default', a ctctool checkpoint file, "
+            "a wav2vec2-style checkpoint directory or a Hugging Face hub id (owner/name)"
         )
     return _load_checkpoint(input_file(path, "a ctctool checkpoint file or a wav2vec2-style directory"), device)
 
 
-def as_model(model, device="cpu") -> AcousticModel:
-    """``model`` itself when it is an acoustic model; else the model its spec names (see ``load_model``),
-    loaded onto ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N`` or a ``torch.device``)."""
+def as_model(model, device="cpu", *, revision: str | None = None) -> AcousticModel:
+    """``model`` itself when it is an acoustic model; else the model its spec names (see ``load_model``; a hub
+    id at ``revision``), loaded onto ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N`` or a ``torch.device``)."""
     if isinstance(model, (str, Path)):
         from ctctool.devices import resolve_device
 
-        return load_model(str(model), resolve_device(device))
+        return load_model(str(model), resolve_device(device), revision=revision)
     missing = [name for name in ("vocab", "sample_rate", "frame_shift", "frame_offset", "boundary_correction",
                                  "log_probs") if not hasattr(model, name)]
     if missing:

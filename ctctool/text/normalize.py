@@ -8,13 +8,20 @@ vocabulary (lower-cased when it has no capitals, upper-cased when it has only ca
 by anyascii's table (``ß`` -> ``ss``, ``ø`` -> ``o``, ``æ`` -> ``ae``, ``ł`` -> ``l``, ``’`` ->
 ``'``); what is still unspellable is dropped (other scripts need romanisation). A character the
 vocabulary has is kept as it is, and a word the vocabulary already spells stays whole.
+
+``Spelling`` adds what some transcripts need: ``romanize`` passes a word the vocabulary cannot spell
+through uroman (any script to Latin letters, as the MMS alignment recipe does; the ``romanize`` extra),
+and ``language`` spells numbers in that language with num2words (English by ctctool's own rules).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from ctctool.errors import CtcToolError
 from ctctool.text.numbers import spell_number
 from ctctool.vocab import Vocabulary
 
@@ -23,13 +30,22 @@ SYMBOL_WORDS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at ", "=":
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?")
 
 
-def normalize_word(word: str, vocab: Vocabulary) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Spelling:
+    """How words the vocabulary cannot spell are rewritten: ``romanize`` (uroman) and the ``language`` of
+    numbers (an ISO code num2words knows, e.g. ``ru``, ``de``, ``hi``)."""
+
+    romanize: bool = False
+    language: str = "en"
+
+
+def normalize_word(word: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> tuple[str, ...]:
     """The pieces ``word`` becomes under ``vocab`` (empty when nothing of it can be aligned)."""
     if all(vocab.id_of(c) is not None for c in word):
         return (word,)
     delimiter = vocab.word_delimiter
     kept = []
-    for char in _spelled_out(word, vocab):
+    for char in _spelled_out(word, vocab, spelling):
         if char.isspace() or char in "-/_" and vocab.id_of(char) is None:
             kept.append(" ")
         elif vocab.id_of(char) is not None and char != delimiter:
@@ -37,27 +53,70 @@ def normalize_word(word: str, vocab: Vocabulary) -> tuple[str, ...]:
     return tuple("".join(kept).split())
 
 
-def lost_letters(word: str, vocab: Vocabulary) -> str:
+def lost_letters(word: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> str:
     """The letters and digits of ``word`` that ``normalize_word`` drops because the vocabulary cannot
     spell them even after case folding, accent stripping and number spelling ("" when none)."""
     if all(vocab.id_of(c) is not None for c in word):
         return ""
-    return "".join(c for c in _spelled_out(word, vocab) if c.isalnum() and vocab.id_of(c) is None)
+    return "".join(c for c in _spelled_out(word, vocab, spelling) if c.isalnum() and vocab.id_of(c) is None)
 
 
-def normalize_text(text: str, vocab: Vocabulary) -> str:
+def normalize_text(text: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> str:
     """Every word of ``text`` normalised, the pieces joined by single spaces."""
-    return " ".join(piece for word in text.split() for piece in normalize_word(word, vocab))
+    return " ".join(piece for word in text.split() for piece in normalize_word(word, vocab, spelling))
 
 
-def _spelled_out(word: str, vocab: Vocabulary) -> str:
+def _spelled_out(word: str, vocab: Vocabulary, spelling: Spelling) -> str:
     """``word`` in the vocabulary's case, numbers and symbols spelled out, each character the vocabulary
     lacks stripped of accents or transliterated (see the module docstring)."""
-    text = _NUMBER.sub(lambda m: " " + (spell_number(m.group()) or m.group()) + " ", _cased(word, vocab))
+    text = _NUMBER.sub(lambda m: " " + (_number_words(m.group(), spelling.language) or m.group()) + " ", word)
+    if spelling.romanize and not all(vocab.id_of(c) is not None or not c.isalpha() for c in text):
+        text = _romanizer().romanize_string(text)
+    text = _cased(text, vocab)
     for symbol, spoken in SYMBOL_WORDS.items():
         if vocab.id_of(symbol) is None:
             text = text.replace(symbol, spoken)
     return "".join(_fitted(char, vocab) for char in text)
+
+
+def _number_words(number: str, language: str) -> str | None:
+    """``number`` (digits, maybe with separators and a decimal part) in words of ``language``; None when it
+    cannot be read."""
+    if language == "en":
+        return spell_number(number)
+    try:
+        from num2words import num2words
+    except ImportError:
+        raise CtcToolError(f"`language` {language}: numbers in other languages need num2words: "
+                           "pip install 'ctctool[romanize]'") from None
+    digits = number.replace(",", "")
+    try:
+        return num2words(float(digits) if "." in digits else int(digits), lang=language)
+    except (NotImplementedError, ValueError, OverflowError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _romanizer():
+    try:
+        import uroman
+    except ImportError:
+        raise CtcToolError("`romanize` needs uroman: pip install 'ctctool[romanize]'") from None
+    return uroman.Uroman()
+
+
+def check_language(language: str) -> None:
+    """A CtcToolError unless numbers can be spelled in ``language`` (``en``, or a language num2words knows)."""
+    if language == "en":
+        return
+    try:
+        from num2words import CONVERTER_CLASSES
+    except ImportError:
+        raise CtcToolError(f"`language` {language}: numbers in other languages need num2words: "
+                           "pip install 'ctctool[romanize]'") from None
+    if language not in CONVERTER_CLASSES:
+        raise CtcToolError(f"`language` {language!r}: num2words spells no numbers in it; known: "
+                           f"{', '.join(sorted(CONVERTER_CLASSES)[:12])}, ...")
 
 
 def _cased(text: str, vocab: Vocabulary) -> str:
