@@ -16,6 +16,9 @@ from ctctool.errors import CtcToolError
 def input_file(path: str | os.PathLike, expected: str = "a file") -> Path:
     """``path`` when it names an existing regular file (after symbolic links); else a CtcToolError naming it."""
     file = Path(path)
+    if str(file) == "-":
+        raise CtcToolError(f"-: standard input is for text inputs (a transcript, targets, references...); "
+                           f"name {expected} instead")
     try:
         mode = os.stat(file).st_mode
     except FileNotFoundError:

@@ -81,3 +81,22 @@ def test_speech_in_a_video_aligns_as_the_wav_does(tmp_path):
     # AAC's encoder delay is trimmed by the mp4's edit list: the times agree within a frame (20 ms)
     shifts = [v[edge] - w[edge] for v, w in zip(video_words, wav_words) for edge in ("start", "end")]
     assert max(map(abs, shifts)) <= 0.02, shifts
+
+
+def test_sixteen_plain_channels_are_averaged(tmp_path):
+    """16 channels without named positions (FFmpeg's resampler crashes on them): the mean of the channels."""
+    import av
+
+    channels, samples = 16, tone(440)
+    gains = np.linspace(0.2, 1.0, channels)
+    packed = np.round(samples[:, None] * gains[None, :] * 32767).astype(np.int16)
+    with av.open(str(tmp_path / "many.mkv"), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=RATE, layout=f"{channels} channels")
+        for start in range(0, len(samples), 1024):
+            chunk = np.ascontiguousarray(packed[start:start + 1024].reshape(1, -1))
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=f"{channels} channels")
+            frame.sample_rate, frame.pts = RATE, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    expected = (packed.astype(np.float64) / 32768).mean(axis=1)
+    np.testing.assert_allclose(load_audio(tmp_path / "many.mkv", RATE).numpy(), expected, atol=1e-6)

@@ -72,3 +72,13 @@ def test_a_model_never_downloaded_offline_is_one_clear_line(hub_home):
                        "--model", "facebook/wav2vec2-base-960h")
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: facebook/wav2vec2-base-960h: not in the Hugging Face cache (")
+
+
+@pytest.mark.parametrize("spec", ["a/b..c", "a--b/c", "org/name-"])
+def test_an_id_the_hub_refuses_is_one_line(spec):
+    from helpers import run_cli
+
+    result = run_cli("transcribe", EXAMPLES / "hello.wav", "--model", spec, "--lm", "none")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: {spec}: not a valid Hugging Face hub id (")

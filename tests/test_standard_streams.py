@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ctctool
 from helpers import run_cli
 
@@ -54,3 +56,21 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path):
     done = subprocess.run(f"'{sys.executable}' -m ctctool wer '{refs}' '{refs}' --show-alignment 50000 | head -n 1",
                           shell=True, capture_output=True, text=True)
     assert done.stderr == "" and len(done.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, flag, report", [
+    (["wer", EXAMPLES / "refs.txt", EXAMPLES / "hyps.txt", "--json", "--csv", "-"], "--csv", "the report"),
+    (["align", EXAMPLES / "hello.wav", EXAMPLES / "hello.txt", "--plot", "-"], "--plot", "the alignment"),
+    (["loss", EXAMPLES / "emissions.npz", EXAMPLES / "targets.txt", "--grad-out", "-"], "--grad-out", "the losses"),
+])
+def test_a_second_output_on_a_busy_standard_output_is_refused(args, flag, report):
+    result = run_cli(*args)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: {flag} -: standard output already carries {report}; write this to a file\n"
+
+
+def test_standard_input_is_not_audio():
+    result = run_cli("align", "-", EXAMPLES / "hello.txt", stdin=(EXAMPLES / "hello.wav").read_bytes())
+    assert result.exit_code == 1 and result.stderr == (
+        "error: -: standard input is for text inputs (a transcript, targets, references...); name an audio or "
+        "video file instead\n")

@@ -1,7 +1,9 @@
 """Audio in any container FFmpeg reads (mp4, m4a, mkv, webm, mov, aac, opus, mp3, ...), through PyAV.
 
 PyAV's wheels carry their own FFmpeg libraries, so no system ffmpeg is needed; it is the optional
-``av`` extra (``pip install -e ".[av]"``), imported only here.
+``av`` extra (``pip install -e ".[av]"``), imported only here. Decoded frames are converted to float
+here, channel by channel, rather than by FFmpeg's resampler (which crashes on layouts without named
+channels, such as 16 plain channels).
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ import numpy as np
 from ctctool.errors import CtcToolError, first_line
 
 INSTALL_HINT = "install the audio/video extra: pip install 'ctctool[av]'"
+#: Scale of each integer sample format to -1..1 (and the offset of unsigned 8-bit).
+_INTEGER_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
+
+
+def av_available() -> bool:
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def decode_container(file: Path, stream: int | None = None) -> tuple[np.ndarray, int]:
@@ -24,7 +36,7 @@ def decode_container(file: Path, stream: int | None = None) -> tuple[np.ndarray,
         raise CtcToolError(f"{file}: libsndfile cannot read it, and PyAV is not installed to try FFmpeg; "
                            f"{INSTALL_HINT}") from None
     try:
-        with open(file, "rb") as handle, av.open(handle) as container:
+        with open(file, "rb") as handle, av.open(handle, metadata_errors="replace") as container:
             audio = [s for s in container.streams if s.type == "audio"]
             if not audio:
                 held = ", ".join(f"{s.type} ({s.codec_context.name})" for s in container.streams) or "no streams"
@@ -34,18 +46,25 @@ def decode_container(file: Path, stream: int | None = None) -> tuple[np.ndarray,
                 raise CtcToolError(f"{file}: `audio_stream` {index} does not exist: it has {len(audio)} audio "
                                    f"stream(s), numbered from 0")
             chosen = audio[index]
-            resampler = av.AudioResampler(format="fltp", rate=chosen.codec_context.sample_rate)
-            chunks = []
-            for frame in container.decode(chosen):
-                for converted in resampler.resample(frame):
-                    chunks.append(converted.to_ndarray())
-            for converted in resampler.resample(None):
-                chunks.append(converted.to_ndarray())
             rate = chosen.codec_context.sample_rate
+            chunks = [_frame_samples(frame) for frame in container.decode(chosen)]
     except CtcToolError:
         raise
     except Exception as exc:  # FFmpeg reports bad files through many error types
         raise CtcToolError(f"{file}: not a readable audio or video file ({first_line(exc)})") from None
     if not chunks:
         return np.zeros((0, 1), dtype=np.float32), rate
-    return np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False), rate
+    return np.concatenate(chunks, axis=1).T, rate
+
+
+def _frame_samples(frame) -> np.ndarray:
+    """(channels, samples) float32 in -1..1 of a decoded audio frame, whatever its sample format."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:  # packed: (1, samples * channels), channels interleaved
+        data = data.reshape(-1, channels).T
+    name = frame.format.name.rstrip("p")
+    if name in _INTEGER_SCALE:
+        offset = 128.0 if name == "u8" else 0.0
+        return ((data.astype(np.float64) - offset) / _INTEGER_SCALE[name]).astype(np.float32)
+    return data.astype(np.float32, copy=False)

@@ -49,20 +49,29 @@ def load_audio(path: str | os.PathLike, sample_rate: int, *, stream: int | None 
 
 
 def _read_samples(file: Path, stream: int | None) -> tuple[np.ndarray, int]:
-    """(samples, channels) float32 and the rate: libsndfile first, FFmpeg for what it cannot read."""
-    if not stream:
-        _check_wav_length(file)
-        try:
-            with open(file, "rb") as handle:  # an open file: libsndfile is then given no name to re-encode
-                return soundfile.read(handle, dtype="float32", always_2d=True)
-        except (soundfile.LibsndfileError, RuntimeError) as exc:
-            if _is_sound_file(file):  # a WAV/FLAC/OGG that libsndfile rejects is broken: say why
-                reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
-                raise CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC, OGG or "
-                                   "a container FFmpeg reads (mp4, mkv, webm, m4a, ...)") from exc
-    from ctctool.audio.containers import decode_container
+    """(samples, channels) float32 and the rate: libsndfile first, FFmpeg (PyAV) for what it cannot read and
+    whenever a stream is named."""
+    from ctctool.audio.containers import av_available, decode_container
 
-    return decode_container(file, stream)
+    if stream is not None:
+        return decode_container(file, stream)
+    _check_wav_length(file)
+    try:
+        with open(file, "rb") as handle:  # an open file: libsndfile is then given no name to re-encode
+            return soundfile.read(handle, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as exc:
+        reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
+        refused = CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC, OGG or a "
+                               "container FFmpeg reads (mp4, mkv, webm, m4a, ...)")
+        refused.__cause__ = exc
+    if not av_available():
+        raise refused
+    try:
+        return decode_container(file)
+    except CtcToolError:
+        if _is_sound_file(file):  # a WAV/FLAC/OGG that neither library reads: libsndfile says best why
+            raise refused  # noqa: B904 (its cause is libsndfile's error)
+        raise
 
 
 def _is_sound_file(file: Path) -> bool:

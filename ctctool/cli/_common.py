@@ -226,11 +226,12 @@ def scores_error(error: CtcToolError, source: str, lengths_file) -> CtcToolError
     return CtcToolError(f"{source}: {error}")
 
 
-def check_files(outputs: dict[str, Any], inputs: list[Any]) -> None:
-    """Before any work: every output can be written and none is an input (see ``ctctool.io.paths``)."""
+def check_files(outputs: dict[str, Any], inputs: list[Any], stdout_carries: str | None = None) -> None:
+    """Before any work: every output can be written, none is an input, and none is ``-`` when standard output
+    already carries ``stdout_carries`` (see ``ctctool.io.paths``)."""
     from ctctool.io.paths import check_outputs
 
-    check_outputs(outputs, inputs)
+    check_outputs(outputs, inputs, stdout_carries)
 
 
 def print_json(payload: Any) -> None:

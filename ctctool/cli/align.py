@@ -34,7 +34,7 @@ def align(
     star: Annotated[bool, typer.Option("--star", help="Put a * (absorbs speech the transcript lacks) at the start and end.")] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw the emissions, aligned tokens and words to this PNG (needs matplotlib).")] = None,
     romanize: Annotated[bool, typer.Option("--romanize", help="Romanise words the model cannot spell (any script: Cyrillic, Greek, Devanagari, Chinese...) with uroman, as the MMS recipe does; outputs keep the words as written. Needs the romanize extra.")] = False,
-    language: Annotated[str, typer.Option(help="Language of the transcript's numbers (ISO code, e.g. ru, de, hi): spelled with num2words (romanize extra); en by ctctool's own rules.")] = "en",
+    language: Annotated[str, typer.Option(help="Language of the transcript's numbers (ISO code, e.g. ru, de, es): spelled with num2words (romanize extra); en by ctctool's own rules.")] = "en",
     revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
@@ -59,7 +59,8 @@ def align(
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
         raise typer.BadParameter(hint, param_hint="PATHS")
-    check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, Path(model)])
+    check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, Path(model)],
+                stdout_carries="the alignment" if output is None else None)
     if plot is not None:
         from ctctool.io.plot import plot_file
 

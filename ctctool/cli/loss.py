@@ -42,7 +42,7 @@ def loss(
 
     if time_major and batch_first:
         raise typer.BadParameter("--batch-first (the default) and --time-major contradict each other", param_hint="--time-major")
-    check_files({"--grad-out": grad_out}, [scores, targets, vocab, input_lengths])
+    check_files({"--grad-out": grad_out}, [scores, targets, vocab, input_lengths], stdout_carries="the losses")
     if grad_out is not None:
         gradient_file(grad_out)
     target_device = resolve_device(device)

@@ -60,7 +60,7 @@ def wer(
 
     if keyed and trn:
         raise typer.BadParameter("use --keyed or --trn, not both", param_hint="--trn")
-    check_files({"--csv": csv}, [refs, hyps, hyps_b])
+    check_files({"--csv": csv}, [refs, hyps, hyps_b], stdout_carries="the report")
     fmt = "keyed" if keyed else "trn" if trn else "plain"
     steps = [metrics.to_lowercase] * (lowercase or normalize)
     steps += [metrics.remove_punctuation] * (strip_punctuation or normalize)

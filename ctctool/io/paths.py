@@ -19,12 +19,17 @@ from ctctool.errors import CtcToolError
 from ctctool.io.atomic import STDIO, written_in_place
 
 
-def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike | None]) -> None:
+def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike | None],
+                  stdout_carries: str | None = None) -> None:
     """Refuse, before any work, outputs that cannot be written or would destroy an input.
 
     ``outputs`` maps how each output is named to the user (``--output``, ``--csv``) to its path
-    (``None``: not asked for); ``inputs`` are the files the command reads.
+    (``None``: not asked for); ``inputs`` are the files the command reads; ``stdout_carries`` says what
+    the command prints on standard output (then no output may be ``-``).
     """
+    for label, path in outputs.items():
+        if stdout_carries is not None and path is not None and str(path) == STDIO:
+            raise CtcToolError(f"{label} -: standard output already carries {stdout_carries}; write this to a file")
     named = [(label, Path(path)) for label, path in outputs.items() if path is not None and str(path) != STDIO]
     sources = [Path(path) for path in inputs if path is not None and str(path) != STDIO]
     for kind, paths in (("outputs", [p for p in outputs.values() if p is not None]), ("inputs", list(inputs))):

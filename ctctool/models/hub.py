@@ -39,6 +39,9 @@ def hub_checkpoint(repo_id: str, revision: str | None = None) -> Path:
         if not any(folder.glob("*.safetensors")) and not (folder / PICKLED_WEIGHTS).is_file():
             huggingface_hub.hf_hub_download(repo_id, PICKLED_WEIGHTS, revision=revision)
         return folder
+    except errors.HFValidationError as exc:
+        raise CtcToolError(f"{repo_id}: not a valid Hugging Face hub id ({first_line(exc)}); expected owner/name, "
+                           "or a local path") from None
     except errors.RepositoryNotFoundError:
         raise CtcToolError(f"{where}: no such model on the Hugging Face hub (or it is private: log in with "
                            "'hf auth login')") from None

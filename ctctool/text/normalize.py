@@ -82,7 +82,7 @@ def _spelled_out(word: str, vocab: Vocabulary, spelling: Spelling) -> str:
 def _number_words(number: str, language: str) -> str | None:
     """``number`` (digits, maybe with separators and a decimal part) in words of ``language``; None when it
     cannot be read."""
-    if language == "en":
+    if language.lower() == "en":
         return spell_number(number)
     try:
         from num2words import num2words
@@ -91,7 +91,7 @@ def _number_words(number: str, language: str) -> str | None:
                            "pip install 'ctctool[romanize]'") from None
     digits = number.replace(",", "")
     try:
-        return num2words(float(digits) if "." in digits else int(digits), lang=language)
+        return num2words(float(digits) if "." in digits else int(digits), lang=language.lower())
     except (NotImplementedError, ValueError, OverflowError):
         return None
 
@@ -107,14 +107,14 @@ def _romanizer():
 
 def check_language(language: str) -> None:
     """A CtcToolError unless numbers can be spelled in ``language`` (``en``, or a language num2words knows)."""
-    if language == "en":
+    if language.lower() == "en":
         return
     try:
         from num2words import CONVERTER_CLASSES
     except ImportError:
         raise CtcToolError(f"`language` {language}: numbers in other languages need num2words: "
                            "pip install 'ctctool[romanize]'") from None
-    if language not in CONVERTER_CLASSES:
+    if language.lower() not in CONVERTER_CLASSES:
         raise CtcToolError(f"`language` {language!r}: num2words spells no numbers in it; known: "
                            f"{', '.join(sorted(CONVERTER_CLASSES)[:12])}, ...")
 
