@@ -202,6 +202,23 @@ def _option_flags(command: Callable) -> dict[str, str]:
     return flags
 
 
+def each_file(paths: list, work: Callable[[Any], None], failed_summary: str) -> None:
+    """``work(path)`` for each of ``paths``: with several, a file that fails is reported on a ``failed:`` line
+    and the others go on, then ``N of M files {failed_summary}`` stops the command (exit 1); with one, its
+    error is the command's."""
+    failed = 0
+    for path in paths:
+        try:
+            work(path)
+        except CtcToolError as exc:
+            if len(paths) == 1:
+                raise
+            print(f"failed: {shown(exc)}", file=sys.stderr)
+            failed += 1
+    if failed:
+        raise CtcToolError(f"{failed} of {len(paths)} files {failed_summary}")
+
+
 def check_hotwords(values: list[str] | None) -> list[str] | None:
     """The callback of ``--hotword``: each 'word:boost' is checked at parse time (a usage error naming the flag)."""
     from ctctool.decoding.hotwords import parse_hotword

@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, check_files, reports_errors, shown
+from ctctool.cli._common import DeviceOption, check_files, each_file, reports_errors
 
 app = typer.Typer()
 
@@ -25,7 +25,6 @@ def emissions(
     device: DeviceOption = "auto",
 ) -> None:
     """Log-probs (T, C) of each audio file; the frame shift and vocabulary size go to stderr."""
-    from ctctool.errors import CtcToolError
     from ctctool.io.emissions import save_emissions
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
@@ -38,21 +37,15 @@ def emissions(
     labels = ["--output"] if output is not None else [f"--out-dir file of {path}" for path in audio]
     check_files(dict(zip(labels, targets)), [*audio, Path(model)])
     acoustic = as_model(model, device, revision=revision)
-    failed = 0
-    for path, target in zip(audio, targets):
-        try:
-            log_probs, _ = audio_log_probs(acoustic, path, audio_stream=audio_stream)
-            frames, classes = save_emissions(target, log_probs, acoustic)
-        except CtcToolError as exc:
-            if len(audio) == 1:
-                raise
-            print(f"failed: {shown(exc)}", file=sys.stderr)
-            failed += 1
-            continue
-        print(f"{path} -> {target}: {frames} frames x {classes} classes, frame shift {acoustic.frame_shift} s "
-              f"(pass --frame-shift {acoustic.frame_shift} to align)", file=sys.stderr)
-    if failed:
-        raise CtcToolError(f"{failed} of {len(audio)} files failed (see above); the others were written")
+    target_of = dict(zip(audio, targets))
+
+    def write(path: Path) -> None:
+        log_probs, _ = audio_log_probs(acoustic, path, audio_stream=audio_stream)
+        frames, classes = save_emissions(target_of[path], log_probs, acoustic)
+        print(f"{path} -> {target_of[path]}: {frames} frames x {classes} classes, frame shift "
+              f"{acoustic.frame_shift} s (pass --frame-shift {acoustic.frame_shift} to align)", file=sys.stderr)
+
+    each_file(audio, write, "failed (see above); the others were written")
 
 
 def _out_dir_targets(out_dir: Path, audio: list[Path]) -> list[Path]:

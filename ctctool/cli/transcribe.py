@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
 
 from ctctool.decoding.options import MAX_BEAM_WIDTH
-from ctctool.cli._common import FINITE, NON_NEGATIVE, DeviceOption, check_hotwords, reports_errors, shown
+from ctctool.cli._common import FINITE, NON_NEGATIVE, DeviceOption, check_hotwords, each_file, reports_errors
 
 app = typer.Typer()
 
@@ -36,7 +35,6 @@ def transcribe(
     from ctctool.decoding.hotwords import parse_hotword
     from ctctool.decoding.options import search_settings
     from ctctool.decoding.transcribe import transcribe as transcribe_audio
-    from ctctool.errors import CtcToolError
     from ctctool.lm.loading import as_language_model
     from ctctool.models.loading import DEFAULT_MODEL, as_model
 
@@ -47,20 +45,12 @@ def transcribe(
     search_settings(has_lm=language_model is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
                     alpha=alpha, beta=beta)
     acoustic = as_model(model, device, revision=revision)
-    failed = 0
-    for path in audio:
-        try:
-            result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
-                                      alpha=alpha, beta=beta, audio_stream=audio_stream)
-        except CtcToolError as exc:
-            if len(audio) == 1:
-                raise
-            print(f"failed: {shown(exc)}", file=sys.stderr)
-            failed += 1
-            continue
+    def write(path: Path) -> None:
+        result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
+                                  alpha=alpha, beta=beta, audio_stream=audio_stream)
         print(f"{path.stem} {result.text}" if keyed else result.text, flush=True)
-    if failed:
-        raise CtcToolError(f"{failed} of {len(audio)} files could not be transcribed (see above)")
+
+    each_file(audio, write, "could not be transcribed (see above)")
 
 
 def _check_unique_keys(audio: List[Path]) -> None:
