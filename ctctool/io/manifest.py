@@ -84,13 +84,19 @@ def read_items(path: str | os.PathLike) -> list[ManifestItem]:
 def read_manifest(path: str | os.PathLike) -> Manifest:
     """Items of a JSONL manifest; blank lines are skipped."""
     manifest = Path(path)
+    return _read_rows(manifest, lambda line, where: _json_item(parse_json(line, where), manifest, where))
+
+
+def _read_rows(file: Path, parse_row) -> Manifest:
+    """The items ``parse_row(line, where)`` makes of the non-blank lines of ``file``; a line it refuses (a
+    CtcToolError), or whose id is unusable or taken, is a rejected item."""
     items, rejected, seen = [], [], {}
-    for number, line in enumerate(read_lines(manifest), start=1):
+    for number, line in enumerate(read_lines(file), start=1):
         if not line.strip():
             continue
-        where = f"{manifest} line {number}"
+        where = f"{file} line {number}"
         try:
-            item = _json_item(parse_json(line, where), manifest, where)
+            item = parse_row(line, where)
         except CtcToolError as exc:
             rejected.append(RejectedItem(where, None, str(exc)))
             continue
@@ -175,18 +181,12 @@ def read_ljspeech(folder: str | os.PathLike) -> Manifest:
     if not metadata.is_file():
         raise CtcToolError(f"{folder}: no {LJSPEECH_METADATA}; an LJSpeech folder holds {LJSPEECH_METADATA} "
                            "(id|text|normalized) and wavs/")
-    items, rejected, seen = [], [], {}
-    for number, line in enumerate(read_lines(metadata), start=1):
-        if not line.strip():
-            continue
-        where = f"{metadata} line {number}"
-        try:
-            item_id, text = ljspeech_row(line, where)
-        except CtcToolError as exc:
-            rejected.append(RejectedItem(where, None, str(exc)))
-            continue
-        _add(ManifestItem(where, item_id, folder / "wavs" / f"{item_id}.wav", text), items, rejected, seen)
-    return Manifest(tuple(items), tuple(rejected))
+
+    def parse_row(line: str, where: str) -> ManifestItem:
+        item_id, text = ljspeech_row(line, where)
+        return ManifestItem(where, item_id, folder / "wavs" / f"{item_id}.wav", text)
+
+    return _read_rows(metadata, parse_row)
 
 
 def ljspeech_row(line: str, where: str) -> tuple[str, str]:

@@ -82,8 +82,8 @@ class _ArpaReader:
         self.listed: dict[int, int] = {}
         self.ended = False
 
-    def read(self, line: str, where: str) -> bool:
-        """Take one non-empty line; True at ``\\end\\``."""
+    def read(self, line: str, where: str) -> None:
+        """Take one non-empty line (``ended`` is set at ``\\end\\``)."""
         if line == "\\data\\":
             if self.section is not None:
                 raise CtcToolError(f"{where}: a second \\data\\ section; expected one ARPA model per file")
@@ -93,14 +93,12 @@ class _ArpaReader:
         elif line == "\\end\\":
             self._close_section(where)
             self.ended = True
-            return True
         elif line.startswith("\\") and line.endswith("-grams:"):
             self._open_section(line, where)
         elif self.section == "data":
             self._count(line, where)
         else:
             self._ngram(line, where)
-        return False
 
     def _count(self, line: str, where: str) -> None:
         order, equals, count = line[len("ngram "):].partition("=")
