@@ -16,6 +16,8 @@ __version__ = "0.3.0"
 _EXPORTS = {
     "Vocabulary": "ctctool.vocab",
     "default_vocabulary": "ctctool.vocab",
+    "PieceVocabulary": "ctctool.subword",
+    "load_tokenizer": "ctctool.io.tokenizer_file",
     "CtcLossResult": "ctctool.loss",
     "ctc_loss": "ctctool.loss",
     "frames_needed": "ctctool.loss",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ctctool.errors import CtcToolError
 
 #: Characters of the classic Keras "CTC ASR" recipe, in order.
@@ -70,6 +72,44 @@ class Vocabulary:
         """Class id of ``token``, or None."""
         return self._index.get(token)
 
+    def spells(self, char: str) -> bool:
+        """Whether a transcript may hold the character ``char`` (a token of its own, not the blank)."""
+        class_id = self._index.get(char)
+        return class_id is not None and class_id != self.blank
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """The alphabetic characters the vocabulary spells (they decide the case of transcripts)."""
+        return tuple(t for i, t in enumerate(self.tokens) if len(t) == 1 and t.isalpha() and i != self.blank)
+
+    def starts_word(self, class_id: int) -> bool:
+        """Whether the token ``class_id`` begins a new word (a word-start piece; never for characters)."""
+        return False
+
+    def symbol_ids(self, word: str) -> list[int] | None:
+        """The symbols of ``word`` for the beam search's word tries (see ``symbol_table``), or None when
+        the vocabulary cannot spell it. For characters a symbol is the class id."""
+        ids = [self._index.get(ch) for ch in word]
+        delimiter = self.word_delimiter
+        if word and all(i is not None and i != self.blank and ch != delimiter for i, ch in zip(ids, word)):
+            return ids
+        return None
+
+    def spelled_symbols(self, text: str, *, where: str = "text") -> list[int]:
+        """The symbols of ``text``: each word's, with the word boundary symbol between words."""
+        return self.encode(" ".join(text.split()), where=where)
+
+    def symbol_table(self) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """How the beam search sees each class: (offsets (C + 1,), symbols, boundary, most boundaries).
+
+        Class c stands for ``symbols[offsets[c]:offsets[c + 1]]``. ``boundary`` is the symbol that
+        ends a word (-1: none); ``most boundaries`` the most a class other than the word delimiter holds.
+        For characters each class is its own one symbol, the word delimiter the boundary.
+        """
+        offsets = np.arange(self.size + 1, dtype=np.int64)
+        delimiter = self.word_delimiter
+        return offsets, np.arange(self.size, dtype=np.int64), self._index[delimiter] if delimiter else -1, 0
+
     def encode(self, text: str, *, where: str = "text") -> list[int]:
         """Ids of the characters of ``text``; unknown characters are a CtcToolError.
 
@@ -111,9 +151,14 @@ class Vocabulary:
         noun = "character" if len(unknown) == 1 else "characters"
         verb = "is" if len(unknown) == 1 else "are"
         hint = "remove or replace them, or pass a `vocab` that has them"
-        if any(c.lower() != c and c.lower() in self._index for c in unknown):
+        if any(c.lower() != c and self.spells(c.lower()) for c in unknown):
             hint = "the vocabulary is lowercase: lowercase the text, or pass another `vocab`"
-        return f"{noun} {shown}{more} {verb} not in the vocabulary ({self.size} tokens); {hint}"
+        elif any(c.upper() != c and self.spells(c.upper()) for c in unknown):
+            hint = "the vocabulary is uppercase: uppercase the text, or pass another `vocab`"
+        return f"{noun} {shown}{more} {verb} {self._absent_from()}; {hint}"
+
+    def _absent_from(self) -> str:
+        return f"not in the vocabulary ({self.size} tokens)"
 
 
 def default_vocabulary(blank: int = 0) -> Vocabulary:

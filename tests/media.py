@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 
 
-def write_media(path: Path, tracks: list[tuple[np.ndarray, int]], codec: str, *, video: bool = False) -> Path:
+def write_media(path: Path, tracks: list[tuple[np.ndarray, int]], codec: str, *, video: bool = False,
+                video_seconds: float | None = None) -> Path:
     """Write ``tracks`` ((samples,) float32 in -1..1, rate) as audio streams of ``codec``, in the container that
-    ``path``'s suffix names; ``video``: a small black video stream first."""
+    ``path``'s suffix names; ``video``: a small black video stream first, as long as the longest track unless
+    ``video_seconds`` says."""
     import av
 
     with av.open(str(path), "w") as container:
@@ -27,7 +29,7 @@ def write_media(path: Path, tracks: list[tuple[np.ndarray, int]], codec: str, *,
                 container.mux(stream.encode(frame))
             container.mux(stream.encode(None))
         if picture is not None:
-            seconds = max(len(samples) / rate for samples, rate in tracks)
+            seconds = video_seconds or max(len(samples) / rate for samples, rate in tracks)
             for _ in range(int(seconds * 10)):
                 image = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
                 container.mux(picture.encode(image))

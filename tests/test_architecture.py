@@ -19,6 +19,7 @@ CLI_STACK = ("typer", "rich", "click")
 ALLOWED = {
     "errors": set(),
     "vocab": {"errors"},
+    "subword": {"errors", "vocab"},
     "_checks": {"errors"},
     "_files": {"errors"},
     "devices": {"errors"},
@@ -30,16 +31,16 @@ ALLOWED = {
     "alignment": {"errors", "vocab", "_checks", "kernels", "text", "models"},
     "decoding": {"errors", "vocab", "_checks", "kernels", "alignment", "lm", "loss", "models"},
     "lm": {"errors", "_files", "vocab", "kernels", "io"},
-    "models": {"errors", "_files", "vocab", "devices", "audio", "alignment", "io"},
+    "models": {"errors", "_files", "vocab", "subword", "devices", "audio", "alignment", "io"},
     "training": {"errors", "_files", "vocab", "text", "audio", "decoding", "metrics", "models", "io"},
-    "io": {"errors", "_files", "vocab", "alignment", "decoding"},
+    "io": {"errors", "_files", "vocab", "subword", "alignment", "decoding"},
     "cli": {"errors", "_files", "vocab", "_checks", "devices", "loss", "metrics", "text", "audio", "alignment", "decoding",
             "lm", "models", "training", "io", "kernels"},
     "__init__": {"errors"},
     "__main__": {"cli"},
 }
 #: The computational core: never reads or writes files itself (no io), never prints.
-CORE = ("errors", "vocab", "_checks", "devices", "kernels", "loss", "metrics", "text", "audio", "alignment",
+CORE = ("errors", "vocab", "subword", "_checks", "devices", "kernels", "loss", "metrics", "text", "audio", "alignment",
         "decoding")
 #: The modules of the core that run a whole job from audio, and so may load a model.
 PIPELINES = {"alignment/pipeline.py", "decoding/transcribe.py"}

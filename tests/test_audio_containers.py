@@ -100,3 +100,23 @@ def test_sixteen_plain_channels_are_averaged(tmp_path):
         container.mux(stream.encode(None))
     expected = (packed.astype(np.float64) / 32768).mean(axis=1)
     np.testing.assert_allclose(load_audio(tmp_path / "many.mkv", RATE).numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, codec, rate", [("a.mp3", "libmp3lame", 16000), ("a.mkv", "aac", 16000),
+                                               ("a.webm", "libopus", 48000)])
+def test_a_file_cut_short_is_an_error_not_half_the_audio(tmp_path, name, codec, rate):
+    """An interrupted download: the header declares 4 s, half the bytes are there. FFmpeg decodes what is left
+    without complaint; ctctool names the cut."""
+    whole = write_media(tmp_path / name, [(tone(440, seconds=4.0, rate=rate), rate)], codec)
+    assert len(load_audio(whole, RATE)) >= 4 * RATE
+    cut = tmp_path / f"cut_{name}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(CtcToolError, match=rf"cut_{name}: cut short: its header declares 4\.\d\d s of audio but only "
+                                           r"[12]\.\d\d s could be decoded"):
+        load_audio(cut, RATE)
+
+
+def test_audio_shorter_than_the_video_is_not_cut_short(tmp_path):
+    """In a video the container's duration is the longest stream's: only the audio stream's own counts."""
+    path = write_media(tmp_path / "v.mkv", [(tone(440, seconds=1.0), RATE)], "aac", video=True, video_seconds=4.0)
+    assert RATE <= len(load_audio(path, RATE)) <= RATE + 2048

@@ -11,41 +11,9 @@ from ctctool.decoding.beam import beam_search, compiled_lm
 from ctctool.decoding.hotwords import parse_hotword
 from ctctool.lm.arpa import read_arpa
 from ctctool.kernels.ngram_score import score_word
-from oracles import label_log_probs
+from oracles import TOY_ARPA as ARPA, best_per_text, fused_scores
 
 LN10 = math.log(10)
-
-# A trigram model over the words a, b, ab, ba, aab ("aa" is a prefix, not a word). "b a" is a context only through the
-# trigram "b a b": it is not listed as a bigram, so it must be a state but never a probability.
-ARPA = """\\data\\
-ngram 1=8
-ngram 2=6
-ngram 3=2
-
-\\1-grams:
--1.0 <s> -0.4
--0.8 </s>
--0.5 a -0.3
--0.7 b -0.2
--1.1 ab -0.25
--1.3 ba -0.1
--1.9 aab
--1.6 <unk>
-
-\\2-grams:
--0.3 <s> a -0.15
--0.6 a b -0.05
--0.2 b </s>
--0.45 a a
--0.9 ab </s>
--0.35 <s> b
-
-\\3-grams:
--0.1 <s> a b
--0.05 b a b
-
-\\end\\
-"""
 
 VOCAB = Vocabulary(("<blank>", "a", "b", " "))
 
@@ -80,34 +48,13 @@ def _lm_score(lm, words, alpha, beta, oov_penalty):
     return alpha * lm.sentence_log10(words) * LN10 + beta * len(words) + oov_penalty * oov
 
 
-def _brute_force(lp, lm, alpha, beta, oov_penalty=0.0, hotwords=None):
-    """Every label sequence's fused score: ln P_ctc + the LM terms + hotword boosts."""
-    fused = {}
-    for labels, acoustic in label_log_probs(lp).items():
-        words = _words(VOCAB.decode(labels))
-        lm_terms = _lm_score(lm, words, alpha, beta, oov_penalty) if lm is not None else beta * len(words)
-        boost = sum((hotwords or {}).get(w, 0.0) for w in words)
-        fused[labels] = acoustic + lm_terms + boost
-    return fused
-
-
-def _best_per_text(fused, count):
-    """The ``count`` best texts (words joined by single spaces) with the label sequence scoring best."""
-    best = {}
-    for labels, score in fused.items():
-        text = " ".join(_words(VOCAB.decode(labels)))
-        if text not in best or score > fused[best[text]]:
-            best[text] = labels
-    return sorted(best.values(), key=fused.get, reverse=True)[:count]
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_unpruned_fused_beam_equals_brute_force(lm, seed):
     g = torch.Generator().manual_seed(seed)
     lp = (torch.randn(5, 4, generator=g, dtype=torch.float64) * 2).log_softmax(-1)
     alpha, beta, oov_penalty = 0.7, 0.4 + 0.1 * seed, -0.5 * (seed % 3)
-    truth = _brute_force(lp.tolist(), lm, alpha, beta, oov_penalty)
-    ranked = _best_per_text(truth, 4)
+    truth = fused_scores(lp.tolist(), VOCAB, lm, alpha, beta, oov_penalty)
+    ranked = best_per_text(truth, VOCAB, 4)
     (hypotheses,) = beam_search(lp, beam_width=4**5, nbest=4, token_min_log_prob=-math.inf, vocab=VOCAB, lm=lm,
                                 alpha=alpha, beta=beta, oov_penalty=oov_penalty)
     assert [h.labels for h in hypotheses] == ranked
@@ -123,8 +70,8 @@ def test_unpruned_hotword_beam_equals_brute_force(seed):
     g = torch.Generator().manual_seed(100 + seed)
     lp = (torch.randn(5, 4, generator=g, dtype=torch.float64) * 2).log_softmax(-1)
     hotwords = {"ab": 2.0, "b": 0.5}
-    truth = _brute_force(lp.tolist(), None, 0.0, 0.0, hotwords=hotwords)
-    ranked = _best_per_text(truth, 3)
+    truth = fused_scores(lp.tolist(), VOCAB, hotwords=hotwords)
+    ranked = best_per_text(truth, VOCAB, 3)
     (hypotheses,) = beam_search(lp, beam_width=4**5, nbest=3, token_min_log_prob=-math.inf, vocab=VOCAB,
                                 hotwords=hotwords)
     assert [h.labels for h in hypotheses] == ranked

@@ -63,6 +63,18 @@ def test_numbers_are_spelled_in_the_language_given():
     assert normalize_word("42", vocab) == ("forty", "two")
 
 
+@pytest.mark.parametrize("written, language, read", [
+    ("1,5", "de", ("eins", "komma", "funf")),          # the comma is the decimal mark in German...
+    ("1.000", "de", ("eintausend",)),                  # ...and a point groups thousands
+    ("1.000,5", "de", ("eintausend", "komma", "funf")),
+    ("2,5", "ru", ("dve", "tselykh", "pyat", "desyatykh")),
+    ("1,000.5", "en", ("one", "thousand", "point", "five")),  # English: the other way round
+])
+def test_the_decimal_mark_follows_the_language(written, language, read):
+    """Hand-checked readings (num2words' words, then accents stripped or romanised)."""
+    assert normalize_word(written, default_vocabulary(), Spelling(romanize=language == "ru", language=language)) == read
+
+
 def test_an_unknown_language_is_refused_before_any_work():
     result = run_cli("align", SPEECH / "ru.wav", SPEECH / "ru.txt", "--romanize", "--language", "xx")
     assert result.exit_code == 1 and result.stderr.startswith("error: --language 'xx': num2words spells no numbers")

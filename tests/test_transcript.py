@@ -1,6 +1,7 @@
 """Transcript normalisation and number words, against hand-written expectations."""
 
 import pytest
+import torch
 
 from ctctool import CtcToolError
 from ctctool.text.numbers import cardinal, ordinal, spell_number, year
@@ -100,3 +101,22 @@ def test_star_word_becomes_the_star_label():
 def test_nothing_to_align_is_an_error():
     with pytest.raises(CtcToolError, match=r"transcript: nothing to align"):
         prepare_transcript("— …\n", default_vocabulary())
+
+
+@pytest.mark.parametrize("star_token", ["<star>", "*"])
+def test_a_models_own_star_class_is_used(star_token):
+    """MMS_FA-style vocabularies carry a trained star class: the star label is that class, scored by the model,
+    not an appended column scoring 0. Frames 0-9 are untranscribed speech where the model's star scores -5 and
+    'h' -1: its own star keeps one frame, the word delimiter after it the next, and 'h' the rest (an appended star
+    scoring 0 would take all ten but the delimiter's)."""
+    from ctctool.alignment.pipeline import align_emissions
+
+    vocab = Vocabulary(("<blank>", "h", "i", " ", star_token))
+    lp = torch.full((20, 5), -30.0)
+    lp[:10, 1], lp[:10, 4] = -1.0, -5.0
+    lp[10:15, 1], lp[15:, 2] = 0.0, 0.0
+    lp = lp.log_softmax(-1)
+    own = align_emissions(lp, "* hi", vocab=vocab, frame_shift=1.0)
+    assert [(w.text, w.start, w.end) for w in own.words] == [("hi", 2.0, 20.0)]
+    appended = align_emissions(lp, "* hi", vocab=Vocabulary(("<blank>", "h", "i", " ", "<pad>")), frame_shift=1.0)
+    assert [(w.text, w.start, w.end) for w in appended.words] == [("hi", 10.0, 20.0)]

@@ -3,9 +3,10 @@
 ``align_audio`` and ``align_emissions`` are what ``ctctool align`` runs; ``align_text`` and
 ``align_transcript`` are the steps below them.
 
-Shapes: T frames, C classes. With a star (``*``) in the transcript, one column is
-appended to the log-probs for it: log-prob 0 on every frame, so it absorbs any
-stretch of audio the transcript does not cover (as in the MMS alignment recipe).
+Shapes: T frames, C classes. A star (``*``) in the transcript absorbs any stretch of audio the
+transcript does not cover (as in the MMS alignment recipe): the model's own star class when it
+has one (``<star>`` or ``*``, as torchaudio's MMS_FA), else a column appended to the log-probs
+with log-prob 0 on every frame (as ctc-forced-aligner does for MMS checkpoints without one).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from ctctool.text.normalize import Spelling
 from ctctool.alignment.viterbi import forced_align
 from ctctool.errors import CtcToolError, renamed
 from ctctool.vocab import Vocabulary, vocabulary_for
+
+#: Tokens that are a model's trained star class.
+STAR_TOKENS = ("<star>", "*")
 
 
 
@@ -131,6 +135,15 @@ def align_emissions(
         raise renamed(exc, {"log_probs": "emissions"}) from None
 
 
+def star_class(vocab: Vocabulary) -> int | None:
+    """The model's own star class (a ``<star>`` or ``*`` token, as torchaudio's MMS_FA has), or None."""
+    for token in STAR_TOKENS:
+        class_id = vocab.id_of(token)
+        if class_id is not None and class_id != vocab.blank:
+            return class_id
+    return None
+
+
 def with_star_column(log_probs: torch.Tensor) -> torch.Tensor:
     """(T, C) -> (T, C + 1): the star class C scores 0 (probability 1) on every frame."""
     return torch.cat([log_probs, torch.zeros_like(log_probs[:, :1])], dim=1)
@@ -150,18 +163,17 @@ def align_transcript(
 
     Args:
         log_probs: (T, C) log-probs of one utterance; (T, C + 1) when the transcript
-            holds star labels (id C, see ``with_star_column``).
+            holds star labels and the model has no star class (id C, see ``with_star_column``).
         times: frame -> seconds.
         min_confidence: segments (lines) scoring below it are flagged.
         correction: shifts of word and line starts and ends (a model's calibration).
     """
     alignment = forced_align(log_probs, list(transcript.labels), blank=vocab.blank)
     spans = token_spans(alignment.states[0], alignment.frame_log_probs[0], alignment.tokens[0])
-    star_id = vocab.size
     word_groups: list[list[int]] = [[] for _ in transcript.words]
     char_indices: list[int] = []
     for index, word in enumerate(transcript.label_word):
-        if word >= 0 and transcript.labels[index] != star_id:
+        if word >= 0 and transcript.words[word].pieces != (STAR,):
             word_groups[word].append(index)
             char_indices.append(index)
     line_groups: list[list[int]] = [[] for _ in transcript.lines]
@@ -219,9 +231,12 @@ def align_text(
     """
     if star_ends:
         text = f"{STAR}\n{text}\n{STAR}"
-    star_id = vocab.size if STAR in text.split() else None
+    star_id = None
+    if STAR in text.split():
+        star_id = star_class(vocab)
+        if star_id is None:
+            star_id = vocab.size
+            log_probs = with_star_column(log_probs)
     prepared = prepare_transcript(text, vocab, star_id=star_id, spelling=spelling)
-    if star_id is not None:
-        log_probs = with_star_column(log_probs)
     return align_transcript(log_probs, prepared, vocab, times, model=model, min_confidence=min_confidence,
                             correction=correction)

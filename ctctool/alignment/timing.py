@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SpanTimes:
-    """Frame index -> seconds: ``frame * frame_shift + offset``."""
+    """Frame index -> seconds: ``frame * frame_shift + offset``, never before 0 (a negative offset, as a model
+    whose frames are centred on their hop has, would put the start of the first frame before the audio)."""
 
     frame_shift: float
     offset: float = 0.0
 
     def seconds(self, frame: int) -> float:
-        return frame * self.frame_shift + self.offset
+        return max(0.0, frame * self.frame_shift + self.offset)
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,17 @@ def load_audio(path: str | os.PathLike, sample_rate: int, *, stream: int | None 
 def _read_samples(file: Path, stream: int | None) -> tuple[np.ndarray, int]:
     """(samples, channels) float32 and the rate: libsndfile first, FFmpeg (PyAV) for what it cannot read and
     whenever a stream is named."""
-    from ctctool.audio.containers import av_available, decode_container
+    from ctctool.audio.containers import av_available, check_shortfall, decode_container
 
     if stream is not None:
         return decode_container(file, stream)
     _check_wav_length(file)
     try:
-        with open(file, "rb") as handle:  # an open file: libsndfile is then given no name to re-encode
-            return soundfile.read(handle, dtype="float32", always_2d=True)
+        with open(file, "rb") as handle, soundfile.SoundFile(handle) as sound:  # no name to re-encode
+            data, rate = sound.read(dtype="float32", always_2d=True), sound.samplerate
+            if 0 < sound.frames < _UNKNOWN_FRAMES:  # an mp3 cut short reads quietly
+                check_shortfall(file, sound.frames / rate, data.shape[0] / rate)
+            return data, rate
     except (soundfile.LibsndfileError, RuntimeError) as exc:
         reason = " ".join(str(getattr(exc, "error_string", None) or exc).split()).rstrip(".")
         refused = CtcToolError(f"{file}: not a readable audio file ({reason}); expected WAV, FLAC, OGG or a "
@@ -81,6 +84,8 @@ def _is_sound_file(file: Path) -> bool:
     return len(head) < 12 or head[:4] in (b"RIFF", b"RIFX", b"fLaC", b"OggS", b"FORM") or head[:4] == b"RF64"
 
 
+#: libsndfile's frame count for a stream of unknown length (SF_COUNT_MAX).
+_UNKNOWN_FRAMES = 2**63 - 1
 #: A WAV data chunk size that means "unknown" (written by streaming recorders before they know the length).
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 

@@ -25,18 +25,17 @@ def spelling(romanize: bool, language: str):
     return Spelling(romanize=romanize, language=language)
 
 
-def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input_kind, key, vocab_file, blank,
-                   device, min_confidence, star, spelling):
+def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input_kind, key, vocab_file, tokenizer,
+                   blank, device, min_confidence, star, spelling):
     """The alignment of ``transcript`` to saved emissions, and what ``draw`` needs."""
     from ctctool.alignment.pipeline import align_emissions, emission_log_probs
     from ctctool.devices import resolve_device
     from ctctool.io.arrays import load_scores
     from ctctool.io.text import read_text
-    from ctctool.io.vocab_file import load_vocabulary
-    from ctctool.vocab import default_vocabulary
+    from ctctool.io.vocab_file import load_classes
 
-    vocabulary = load_vocabulary(vocab_file, blank) if vocab_file else default_vocabulary(blank)
     loaded = load_scores(emissions, key)
+    vocabulary = load_classes(vocab_file, tokenizer, blank=blank, classes=loaded.values.shape[-1])
     text = read_text(transcript)
     target_device = resolve_device(device)
     try:

@@ -11,7 +11,8 @@ import re
 import sys
 import typing
 import unicodedata
-from typing import Annotated, Any, Callable, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -26,6 +27,23 @@ DeviceOption = Annotated[
         "--device",
         help="auto, cpu, cuda or cuda:N. auto picks the first GPU when there is one.",
         show_default=True,
+    ),
+]
+
+TokenizerOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Subword tokenizer of the scores: a SentencePiece .model or a tokenizer.json. The classes are its pieces "
+             "in id order plus a blank (appended after them unless --blank or a <blk> piece says otherwise); with "
+             "--vocab, the vocabulary's classes. Needs the subword extra.",
+    ),
+]
+BlankOption = Annotated[
+    Optional[int],
+    typer.Option(
+        min=0,
+        help="Class id of the blank token. Default: 0, or with --tokenizer after the pieces.",
+        show_default=False,
     ),
 ]
 

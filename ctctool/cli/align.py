@@ -8,7 +8,8 @@ from typing import Annotated, List, Literal, Optional
 import typer
 
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.cli._common import FRAME_SHIFT, OFFSET, UNIT_INTERVAL, DeviceOption, check_files, reports_errors
+from ctctool.cli._common import (FRAME_SHIFT, OFFSET, UNIT_INTERVAL, BlankOption, DeviceOption, TokenizerOption,
+                                check_files, reports_errors)
 
 app = typer.Typer()
 Format = Literal["json", "ctm", "srt", "vtt", "textgrid", "audacity", "tsv"]
@@ -24,7 +25,8 @@ def align(
     input_kind: Annotated[Literal["log-probs", "logits", "probs"], typer.Option(help="What --emissions holds.")] = "log-probs",
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary of --emissions: one token per line or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token of --emissions.")] = 0,
+    tokenizer: TokenizerOption = None,
+    blank: BlankOption = None,
     model: Annotated[str, typer.Option(help="Acoustic model for audio: default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id), or an LJSpeech folder, to align into --out-dir.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="With --manifest: one output file per item; items already there are skipped.")] = None,
@@ -59,15 +61,15 @@ def align(
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
         raise typer.BadParameter(hint, param_hint="PATHS")
-    check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, Path(model)],
+    check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, tokenizer, Path(model)],
                 stdout_carries="the alignment" if output is None else None)
     if plot is not None:
         from ctctool.io.plot import plot_file
 
         plot_file(plot)
     if emissions is not None:
-        result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab, blank,
-                                                device, min_confidence, star, spelling)
+        result, picture = inputs.from_emissions(emissions, paths[0], frame_shift, offset, input_kind, key, vocab,
+                                                tokenizer, blank, device, min_confidence, star, spelling)
     else:
         result, picture = inputs.from_audio(paths[0], paths[1], model, device, min_confidence, star, audio_stream,
                                             revision, spelling)

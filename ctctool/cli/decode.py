@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import (FINITE, FRAME_SHIFT, LOG_PROB, NON_NEGATIVE, DeviceOption, check_hotwords,
-                                scores_error, reports_errors)
+from ctctool.cli._common import (FINITE, FRAME_SHIFT, LOG_PROB, NON_NEGATIVE, BlankOption, DeviceOption,
+                                TokenizerOption, check_hotwords, scores_error, reports_errors)
 from ctctool.decoding.options import MAX_BEAM_WIDTH, OOV_PENALTY, TOKEN_MIN_LOG_PROB
 
 app = typer.Typer()
@@ -23,7 +23,8 @@ def decode(
     batch_first: Annotated[bool, typer.Option("--batch-first", hidden=True, help="(N, T, C): the default; kept for old scripts.")] = False,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token.")] = 0,
+    tokenizer: TokenizerOption = None,
+    blank: BlankOption = None,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance.")] = None,
     beam_width: Annotated[Optional[int], typer.Option(min=1, max=MAX_BEAM_WIDTH, help="Prefix beam search width; 1: greedy. Default: greedy, or 32 with --lm, --hotword, --beta or --nbest.")] = None,
     nbest: Annotated[int, typer.Option(min=1, max=MAX_BEAM_WIDTH, help="Distinct hypotheses per utterance (with --json).")] = 1,
@@ -49,15 +50,14 @@ def decode(
     from ctctool.io.arrays import load_scores
     from ctctool.io.decodings import decoding_json, read_keys
     from ctctool.io.targets import read_lengths
-    from ctctool.io.vocab_file import load_vocabulary
+    from ctctool.io.vocab_file import load_classes
     from ctctool.lm.loading import as_language_model
-    from ctctool.vocab import default_vocabulary
 
     if time_major and batch_first:
         raise typer.BadParameter("--batch-first (the default) and --time-major contradict each other", param_hint="--time-major")
     target_device = resolve_device(device)
-    vocabulary = load_vocabulary(vocab, blank) if vocab else default_vocabulary(blank)
     loaded = load_scores(scores, key)
+    vocabulary = load_classes(vocab, tokenizer, blank=blank, classes=loaded.values.shape[-1])
     hotwords = dict(parse_hotword(spec) for spec in hotword or [])
     search_settings(has_lm=lm is not None, has_hotwords=bool(hotwords), beam_width=beam_width, nbest=nbest,
                     alpha=alpha, beta=beta, oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob)

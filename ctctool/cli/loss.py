@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ctctool.cli._common import DeviceOption, check_files, reports_errors, scores_error
+from ctctool.cli._common import BlankOption, DeviceOption, TokenizerOption, check_files, reports_errors, scores_error
 
 app = typer.Typer()
 
@@ -22,7 +22,8 @@ def loss(
     batch_first: Annotated[bool, typer.Option("--batch-first", hidden=True, help="(N, T, C): the default; kept for old scripts.")] = False,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz or .pt dict; default: logits, log_probs, probs or emissions.")] = None,
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file: one token per line (space as <space>) or JSON {token: id}. Default: blank + a-z ' ? ! space.")] = None,
-    blank: Annotated[int, typer.Option(min=0, help="Class id of the blank token.")] = 0,
+    tokenizer: TokenizerOption = None,
+    blank: BlankOption = None,
     ids: Annotated[bool, typer.Option("--ids", help="Targets are whitespace-separated integer class ids.")] = False,
     input_lengths: Annotated[Optional[Path], typer.Option(help="File of N integers, frames per utterance; default: the npz key input_lengths, else T.")] = None,
     reduction: Annotated[Literal["none", "mean", "sum"], typer.Option(help="As torch: mean divides each loss by its target length, then averages.")] = "mean",
@@ -38,16 +39,20 @@ def loss(
     from ctctool.io.arrays import load_scores
     from ctctool.io.grads import gradient_file, save_gradient
     from ctctool.io.targets import read_lengths, read_targets
+    from ctctool.io.vocab_file import load_classes
     from ctctool.loss import ctc_loss
 
     if time_major and batch_first:
         raise typer.BadParameter("--batch-first (the default) and --time-major contradict each other", param_hint="--time-major")
-    check_files({"--grad-out": grad_out}, [scores, targets, vocab, input_lengths], stdout_carries="the losses")
+    check_files({"--grad-out": grad_out}, [scores, targets, vocab, tokenizer, input_lengths],
+                stdout_carries="the losses")
     if grad_out is not None:
         gradient_file(grad_out)
     target_device = resolve_device(device)
     loaded = load_scores(scores, key)
-    labels = read_targets(targets, loaded, vocab=vocab, blank=blank, ids=ids, time_major=time_major)
+    vocabulary = None if ids else load_classes(vocab, tokenizer, blank=blank, classes=loaded.values.shape[-1])
+    blank = vocabulary.blank if vocabulary is not None else blank or 0
+    labels = read_targets(targets, loaded, vocab=vocabulary, blank=blank, ids=ids, time_major=time_major)
     lengths = read_lengths(input_lengths) if input_lengths else loaded.input_lengths
     try:
         result = ctc_loss(loaded.values.to(target_device), labels, input_kind=input_kind,

@@ -67,7 +67,8 @@ def beam_search(
         token_min_log_prob: labels scoring below this on a frame are not tried there;
             ``-inf`` disables the pruning (the search is then exact for a wide enough beam).
         vocab: spells the LM's words, the hotwords and the texts (default: ``vocabulary_for(C, blank)``);
-            its word delimiter ends words.
+            its word delimiter ends words, or with subword pieces (``ctctool.subword``) a piece
+            starting with ``▁`` begins one.
         lm: word n-gram model (``NgramModel`` from ARPA, or ``KenlmModel`` from a KenLM binary)
             fused at word ends with weight ``alpha``; a partial word is scored by the best
             unigram it can become.
@@ -90,8 +91,9 @@ def beam_search(
     vocab = vocabulary_for(C, blank) if vocab is None else vocab
     _check_vocabulary(vocab, blank, C)
     delimiter = vocab.id_of(vocab.word_delimiter) if vocab.word_delimiter else -1
-    if lm is not None and delimiter < 0:
-        raise CtcToolError("a word language model needs a word delimiter (space or '|') in the vocabulary")
+    if lm is not None and delimiter < 0 and not any(vocab.starts_word(c) for c in range(C)):
+        raise CtcToolError("a word language model needs word boundaries: a word delimiter (space or '|') in the "
+                           "vocabulary, or subword pieces that start words")
     lengths = _checks.input_lengths(input_lengths, B, T, x.device).tolist()
     plain = lm is None and not hotwords and settings.beta == 0.0
     if kernel not in ("auto", "numba", "torch"):
@@ -126,12 +128,13 @@ def _search_numba(log_probs, lengths, width, nbest, blank, token_min_log_prob, v
     search = plain_prefix_beam_search if plain else prefix_beam_search
     tables = compiled_lm(lm if lm is not None else _EMPTY_LM, vocab).as_tuple()
     hot = hotword_trie(hotwords, vocab)
+    symbols = vocab.symbol_table()
     values = log_probs.detach().to("cpu", torch.float64 if log_probs.dtype == torch.float64 else torch.float32).numpy()
     results = []
     for b in range(len(lengths)):
         parents, labels, nodes, pb, pnb, lm_ln, words, off_lexicon, boosts = search(
-            values[b, : lengths[b]], blank, width, token_min_log_prob, delimiter, tables, hot, alpha, beta, penalty,
-            lm is not None)
+            values[b, : lengths[b]], blank, width, token_min_log_prob, delimiter, symbols, tables, hot, alpha, beta,
+            penalty, lm is not None)
         scored = []
         for j in range(len(nodes)):
             acoustic = float(np.logaddexp(pb[j], pnb[j]))

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import torch
 
 from ctctool import _checks
+from ctctool.alignment.timing import SpanTimes
 from ctctool.decoding.beam import Hypothesis, beam_search
 from ctctool.decoding.greedy import greedy_decode
 from ctctool.decoding.options import OOV_PENALTY, TOKEN_MIN_LOG_PROB, search_settings
@@ -23,7 +24,7 @@ from ctctool.vocab import Vocabulary, vocabulary_for
 @dataclass(frozen=True)
 class DecodedWord:
     """A word of the best hypothesis: frames [``start_frame``, ``end_frame``) from the forced alignment
-    of its labels, and seconds (``frame * frame_shift + frame_offset``) when the frame shift is known."""
+    of its labels, and seconds (``frame * frame_shift + frame_offset``, at least 0) when the frame shift is known."""
 
     text: str
     start_frame: int
@@ -140,4 +141,5 @@ def _scored_path(log_probs: torch.Tensor, labels: list[int], vocab: Vocabulary) 
 def _timed(text: str, start: int, end: int, frame_shift: float | None, frame_offset: float) -> DecodedWord:
     if frame_shift is None:
         return DecodedWord(text, start, end)
-    return DecodedWord(text, start, end, start * frame_shift + frame_offset, end * frame_shift + frame_offset)
+    times = SpanTimes(frame_shift, frame_offset)
+    return DecodedWord(text, start, end, times.seconds(start), times.seconds(end))

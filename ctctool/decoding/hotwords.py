@@ -1,7 +1,8 @@
 """Hotwords: words or phrases whose spelling earns a boost during beam search.
 
-A hotword is matched from the start of a word, label by label, through a trie; a
-prefix that has spelled ``d`` of a hotword's ``n`` labels gets ``boost * d / n`` (the
+A hotword is matched from the start of a word, symbol by symbol (characters and word
+boundaries, see ``Vocabulary.symbol_table``), through a trie; a prefix that has spelled
+``d`` of a hotword's ``n`` symbols gets ``boost * d / n`` (the
 best over the hotwords it may still become), so a rare name survives the beam while it
 is being spelled. The whole boost is kept once the hotword ends at a word boundary; a
 match that breaks off loses its partial boost. Phrases span word delimiters.
@@ -43,7 +44,7 @@ def hotword_trie(hotwords: Mapping[str, float], vocab: Vocabulary) -> tuple[np.n
     from ctctool.kernels.trie import build_trie, parents_of
 
     items = list(hotwords.items())
-    spelled = [vocab.encode(" ".join(text.split()), where=f"hotword {text!r}") for text, _ in items]
+    spelled = [vocab.spelled_symbols(text, where=f"hotword {text!r}") for text, _ in items]
     trie, ends = build_trie(spelled)
     partial = np.zeros(trie.size)
     full = np.zeros(trie.size)

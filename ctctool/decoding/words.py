@@ -22,7 +22,8 @@ class WordFrames:
 
 
 def word_frames(log_probs: torch.Tensor, labels: Sequence[int], vocab) -> tuple[WordFrames, ...]:
-    """Words of ``labels`` (split at the vocabulary's word delimiter) with their frames in (T, C) ``log_probs``."""
+    """Words of ``labels`` with their frames in (T, C) ``log_probs``: split at the vocabulary's word
+    delimiter, and before each subword piece that starts a word."""
     from ctctool.alignment.viterbi import forced_align
     from ctctool.alignment.spans import token_spans
 
@@ -33,10 +34,11 @@ def word_frames(log_probs: torch.Tensor, labels: Sequence[int], vocab) -> tuple[
     delimiter = vocab.id_of(vocab.word_delimiter) if vocab.word_delimiter else None
     words, current = [], []
     for span in (*spans, None):
-        if span is None or span.token == delimiter:
-            if current:
-                words.append(WordFrames(vocab.decode([s.token for s in current]), current[0].start, current[-1].end))
+        if span is None or span.token == delimiter or vocab.starts_word(span.token):
+            text = vocab.text_of([s.token for s in current])
+            if text:
+                words.append(WordFrames(text, current[0].start, current[-1].end))
             current = []
-        else:
+        if span is not None and span.token != delimiter:
             current.append(span)
     return tuple(words)

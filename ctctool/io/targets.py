@@ -8,16 +8,16 @@ from pathlib import Path
 from ctctool.errors import CtcToolError
 from ctctool.io.arrays import LoadedArray
 from ctctool.io.text import read_lines
-from ctctool.io.vocab_file import load_vocabulary
+from ctctool.subword import PieceVocabulary
 from ctctool.vocab import Vocabulary, default_vocabulary
 
 
-def read_targets(path: str | os.PathLike, scores: LoadedArray, *, vocab: str | os.PathLike | None = None,
+def read_targets(path: str | os.PathLike, scores: LoadedArray, *, vocab: Vocabulary | None = None,
                  blank: int = 0, ids: bool = False, time_major: bool = False) -> list[list[int]]:
     """The label ids of each line of a targets file for the utterances of ``scores``.
 
-    Lines are text mapped through the vocabulary (the file ``vocab``, else the default one with
-    ``blank``) or, with ``ids``, integer class ids. The line count must match the utterances:
+    Lines are text mapped through ``vocab`` (default: the default English one with ``blank``; files give
+    one with ``ctctool.io.vocab_file.load_classes``) or, with ``ids``, integer class ids. The line count must match the utterances:
     1 for (T, C) scores, N for (N, T, C), or for (T, N, C) with ``time_major``.
     """
     file = Path(path)
@@ -33,10 +33,10 @@ def read_targets(path: str | os.PathLike, scores: LoadedArray, *, vocab: str | o
                 raise CtcToolError(f"{file} line {number}: label {bad[0]} {what}; targets hold non-blank class ids "
                                    f"below C={shape[-1]} of {scores.source}")
     else:
-        vocabulary = load_vocabulary(vocab, blank) if vocab else default_vocabulary(blank)
+        vocabulary = vocab if vocab is not None else default_vocabulary(blank)
         if shape[-1] != vocabulary.size:
             raise CtcToolError(f"{scores.source}: C={shape[-1]} classes but the vocabulary has {vocabulary.size} "
-                               "tokens; pass `vocab` with one token per class, or `ids=True` for integer targets")
+                               f"tokens; {size_hint(vocabulary)}")
         labels = read_text_targets(file, vocabulary)
     utterances = 1 if len(shape) == 2 else shape[1 if time_major else 0]
     if len(labels) != utterances:
@@ -48,6 +48,14 @@ def read_targets(path: str | os.PathLike, scores: LoadedArray, *, vocab: str | o
                            f"utterance(s) {shape}; write one line per utterance (an empty line is an empty "
                            f"target){hint}")
     return labels
+
+
+def size_hint(vocabulary: Vocabulary) -> str:
+    """What to do when a vocabulary's size differs from the scores' C."""
+    if not isinstance(vocabulary, PieceVocabulary):
+        return "pass `vocab` with one token per class, or `ids=True` for integer targets"
+    return (f"{vocabulary.source}'s pieces with the blank make {vocabulary.size}; pass the tokenizer the model was "
+            "trained with (and `blank` if the blank is one of its pieces)")
 
 
 def read_text_targets(path: str | os.PathLike, vocab: Vocabulary) -> list[list[int]]:

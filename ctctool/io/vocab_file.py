@@ -52,3 +52,21 @@ def _tokens_from_json(file: Path) -> list[str]:
     for token, class_id in mapping.items():
         tokens[class_id] = token
     return tokens
+
+
+def load_classes(vocab: str | os.PathLike | None = None, tokenizer: str | os.PathLike | None = None, *,
+                 blank: int | None = None, classes: int | None = None) -> Vocabulary:
+    """The classes of a model's scores: a vocabulary file, a subword tokenizer file (its pieces plus a
+    blank, see ``ctctool.io.tokenizer_file``), both (the file's classes, text segmented by the
+    tokenizer), or neither (the default English characters). ``blank`` None: the file's convention
+    (0 for vocabulary files). ``classes``: C of the scores, when known.
+    """
+    from ctctool.vocab import default_vocabulary
+
+    if tokenizer is not None:
+        from ctctool.io.tokenizer_file import load_tokenizer
+
+        tokens = load_vocabulary(vocab, 0 if blank is None else blank).tokens if vocab is not None else None
+        return load_tokenizer(tokenizer, blank=blank, classes=classes, tokens=tokens)
+    blank = 0 if blank is None else blank
+    return load_vocabulary(vocab, blank) if vocab is not None else default_vocabulary(blank)

@@ -56,7 +56,7 @@ def _bonus(ints, floats, r, alpha, beta, off_lexicon_penalty, hot):
 
 
 @njit(cache=True)
-def _end_word(ints, floats, r, delimiter, lm, hot, final):
+def _end_word(ints, floats, r, boundary, lm, hot, final):
     """Score the partial word of row ``r`` with the LM and bank a completed hotword (in place)."""
     lexicon = ints[r, LEXICON]
     word = lm[11][lexicon] if lexicon > 0 else -1
@@ -71,16 +71,17 @@ def _end_word(ints, floats, r, delimiter, lm, hot, final):
     if match > 0 and hot[4][match] > 0.0:
         floats[r, BANK] += hot[4][match]
         match = 0
-    elif match > 0 and not final:  # inside a phrase: the delimiter may continue it
-        match = max(trie_child(hot[0], hot[1], hot[2], match, delimiter), 0)
+    elif match > 0 and not final:  # inside a phrase: the boundary may continue it
+        match = max(trie_child(hot[0], hot[1], hot[2], match, boundary), 0)
     else:
         match = 0
     ints[r, HOTWORD] = match
 
 
 @njit(cache=True, inline="always")
-def _extend(src_ints, src_floats, s, label, delimiter, lm, hot, ints, floats, r):
-    """The fields of the prefix ``src + label`` (``src``: row ``s``) into row ``r`` of ``ints`` and ``floats``.
+def _extend(src_ints, src_floats, s, label, symbols, lm, hot, ints, floats, r):
+    """The fields of the prefix ``src + label`` (``src``: row ``s``) into row ``r`` of ``ints`` and ``floats``:
+    each symbol the label stands for (``symbols``, see ``Vocabulary.symbol_table``) in turn.
 
     Rows are passed by index, never as views, so that no reference counting happens per call."""
     for j in range(ints.shape[1]):
@@ -88,22 +89,31 @@ def _extend(src_ints, src_floats, s, label, delimiter, lm, hot, ints, floats, r)
     for j in range(floats.shape[1]):
         floats[r, j] = src_floats[s, j]
     ints[r, LABEL] = label
-    lexicon = src_ints[s, LEXICON]
-    if label == delimiter:
+    offsets, boundary = symbols[0], symbols[2]
+    for i in range(offsets[label], offsets[label + 1]):
+        _add_symbol(ints, floats, r, symbols[1][i], boundary, lm, hot)
+
+
+@njit(cache=True, inline="always")
+def _add_symbol(ints, floats, r, symbol, boundary, lm, hot):
+    """Row ``r`` followed by ``symbol`` (in place): a word boundary ends the partial word, a letter
+    walks the lexicon and hotword tries."""
+    lexicon = ints[r, LEXICON]
+    if symbol == boundary:
         if lexicon != 0:
-            _end_word(ints, floats, r, delimiter, lm, hot, False)
+            _end_word(ints, floats, r, boundary, lm, hot, False)
         return
     if lexicon == 0:
         ints[r, WORDS] += 1
     if lexicon >= 0:
-        lexicon = trie_child(lm[8], lm[9], lm[10], lexicon, label)
+        lexicon = trie_child(lm[8], lm[9], lm[10], lexicon, symbol)
         if lexicon < 0:
             ints[r, OFF_LEXICON] += 1
     ints[r, LEXICON] = lexicon
     floats[r, PARTIAL] = lm[12][lexicon] if lexicon > 0 else lm[17]
-    match = src_ints[s, HOTWORD]
+    match = ints[r, HOTWORD]
     if match >= 0:
-        match = trie_child(hot[0], hot[1], hot[2], match, label)
+        match = trie_child(hot[0], hot[1], hot[2], match, symbol)
     ints[r, HOTWORD] = match
 
 
@@ -133,7 +143,7 @@ def _letter_gain(ints, floats, r, alpha, beta, lm, hot):
 
 @njit(cache=True, inline="always")
 def _add_extension(node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
-                   delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats, cand_pb,
+                   symbols, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats, cand_pb,
                    cand_pnb, used, heap, ranked, floor, plain):
     """Add the prefix of beam entry ``k`` (``node``) extended by label ``c`` as candidate ``used``
     unless it is pruned or already in the beam. Returns the candidates used, and the ranks
@@ -148,7 +158,7 @@ def _add_extension(node_ints, node_floats, node, k, c, pb, total, row, blank, to
     if plain:
         cand_ints[used, LABEL] = c
     else:
-        _extend(node_ints, node_floats, node, c, delimiter, lm, hot, cand_ints, cand_floats, used)
+        _extend(node_ints, node_floats, node, c, symbols, lm, hot, cand_ints, cand_floats, used)
         cand_floats[used, BONUS] = _bonus(cand_ints, cand_floats, used, alpha, beta, off_lexicon_penalty, hot)
     cand_ints[used, PARENT] = node
     rank = incoming + cand_floats[used, BONUS]
@@ -186,6 +196,21 @@ def _delimiter_gain(ints, floats, r, alpha, hot):
     return gain
 
 
+@njit(cache=True, inline="always")
+def _word_start_gain(ints, floats, r, alpha, beta, hot, boundaries):
+    """An upper bound on how much a label holding up to ``boundaries`` word starts, letters around them,
+    can raise the LM and hotword terms of the prefix in row ``r``: each word it ends scores at most 0 and
+    leaves a partial score of at most 0; it adds at most one word per start and one before the first
+    (beta each) and banks at most one boost per start, and the last partial hotword is worth at most the
+    largest boost."""
+    gain = (boundaries + 1) * max(beta, 0.0)
+    if ints[r, LEXICON] != 0:
+        gain -= alpha * floats[r, PARTIAL]
+    if hot[4].shape[0] > 1:
+        gain += (boundaries + 1) * hot[5] - (hot[3][ints[r, HOTWORD]] if ints[r, HOTWORD] > 0 else 0.0)
+    return gain
+
+
 @njit(cache=True)
 def _push_rank(heap, size, value):
     """Count ``value`` in the min-heap ``heap`` of the best ranks so far (capacity ``len(heap)``); its new size."""
@@ -207,8 +232,8 @@ def _make_prefix_beam_search(plain):
     or beta, whose candidates need only a parent and a label (their other fields stay 0)."""
 
     @njit(cache=True)
-    def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob, delimiter, lm, hot, alpha, beta,
-                           off_lexicon_penalty, use_lm):
+    def prefix_beam_search(log_probs, blank, beam_width, token_min_log_prob, delimiter, symbols, lm, hot, alpha,
+                           beta, off_lexicon_penalty, use_lm):
         """Beams after the last frame, best first.
 
         A new prefix is skipped when an upper bound on its rank is below the rank that the
@@ -219,7 +244,8 @@ def _make_prefix_beam_search(plain):
             log_probs: (T, C) float32/float64 log-probs of one utterance.
             token_min_log_prob: a label is only tried on frames where its log-prob is at
                 least this (-inf: every label on every frame, i.e. no pruning).
-            delimiter: the word delimiter's class id, or -1.
+            delimiter: the word delimiter's class id, or -1 (subword pieces start words instead).
+            symbols: what each class spells for the LM and hotwords: ``Vocabulary.symbol_table()``.
             lm: ``NgramTables.as_tuple()``; ``use_lm`` False: ignored but for beta's word count.
             hot: hotword trie (offsets, labels, targets, partial boost, full boost per node,
                 the largest boost).
@@ -288,6 +314,9 @@ def _make_prefix_beam_search(plain):
                     continue
                 bonus = node_floats[node, BONUS]
                 letter_gain = _letter_gain(node_ints, node_floats, node, alpha, beta, lm, hot)
+                if symbols[3] > 0:  # labels that start words: they may end one and begin others
+                    letter_gain = max(letter_gain, _word_start_gain(node_ints, node_floats, node, alpha, beta, hot,
+                                                                    symbols[3]))
                 # labels in decreasing log-prob, down to where even the best case ranks below the floor
                 for i in range(C):
                     c = order[i]
@@ -296,13 +325,13 @@ def _make_prefix_beam_search(plain):
                     if c != delimiter:
                         used, ranked, floor = _add_extension(
                             node_ints, node_floats, node, k, c, pb, total, row, blank, token_min_log_prob, extends_to,
-                            delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
+                            symbols, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints, cand_floats,
                             cand_pb, cand_pnb, used, heap, ranked, floor, plain)
                 if delimiter >= 0 and row[delimiter] + total + bonus + _delimiter_gain(
                         node_ints, node_floats, node, alpha, hot) >= floor:
                     used, ranked, floor = _add_extension(
                         node_ints, node_floats, node, k, delimiter, pb, total, row, blank, token_min_log_prob,
-                        extends_to, delimiter, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints,
+                        extends_to, symbols, lm, hot, alpha, beta, off_lexicon_penalty, cand_node, cand_ints,
                         cand_floats, cand_pb, cand_pnb, used, heap, ranked, floor, plain)
             for k in range(n):
                 parent = node_ints[beam_nodes[k], PARENT]
@@ -341,7 +370,7 @@ def _make_prefix_beam_search(plain):
             ints = node_ints[beam_nodes[j] : beam_nodes[j] + 1].copy()
             floats = node_floats[beam_nodes[j] : beam_nodes[j] + 1].copy()
             if ints[0, LEXICON] != 0:
-                _end_word(ints, floats, 0, delimiter, lm, hot, True)
+                _end_word(ints, floats, 0, symbols[2], lm, hot, True)
             if use_lm and lm[14] >= 0:
                 floats[0, DONE] += score_word(lm, ints[0, STATE], lm[14])[0]
             lm_log_prob[j], words[j], hot_boost[j] = floats[0, DONE], ints[0, WORDS], floats[0, BANK]

@@ -107,11 +107,11 @@ def compile_ngram_model(model: NgramModel, vocab: Vocabulary) -> NgramTables:
 
 
 def _spellings(word: str, vocab: Vocabulary) -> list[int] | None:
-    """Labels of ``word`` as written, lowercased or uppercased (the first the vocabulary can spell)."""
-    delimiter = vocab.word_delimiter
+    """Symbols of ``word`` as written, lowercased or uppercased (the first the vocabulary can spell;
+    see ``Vocabulary.symbol_ids``)."""
     for form in (word, word.lower(), word.upper()):
-        ids = [vocab.id_of(ch) for ch in form]
-        if form and all(i is not None and i != vocab.blank and ch != delimiter for i, ch in zip(ids, form)):
+        ids = vocab.symbol_ids(form)
+        if ids is not None:
             return ids
     return None
 

@@ -28,6 +28,13 @@ from ctctool.vocab import Vocabulary
 #: Symbols read out as words.
 SYMBOL_WORDS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at ", "=": " equals "}
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?")
+#: A number where a comma is the decimal mark and a point groups thousands (``1.000,5``).
+_COMMA_NUMBER = re.compile(r"\d+(?:\.\d{3})*(?:,\d+)?")
+#: Languages (num2words codes) whose decimal mark is a comma: ``1,5`` is one and a half there.
+DECIMAL_COMMA = frozenset({
+    "az", "be", "ca", "ce", "cs", "da", "de", "el", "eo", "es", "es_co", "es_cr", "es_ve", "fi", "fr", "fr_be",
+    "fr_ch", "fr_dz", "hu", "id", "is", "it", "kz", "lt", "lv", "nl", "no", "pl", "pt", "pt_br", "ro", "ru", "sk",
+    "sl", "sr", "sv", "tg", "tr", "uk", "vi"})
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,14 @@ class Spelling:
 
 def normalize_word(word: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> tuple[str, ...]:
     """The pieces ``word`` becomes under ``vocab`` (empty when nothing of it can be aligned)."""
-    if all(vocab.id_of(c) is not None for c in word):
+    if all(vocab.spells(c) for c in word):
         return (word,)
     delimiter = vocab.word_delimiter
     kept = []
     for char in _spelled_out(word, vocab, spelling):
-        if char.isspace() or char in "-/_" and vocab.id_of(char) is None:
+        if char.isspace() or char in "-/_" and not vocab.spells(char):
             kept.append(" ")
-        elif vocab.id_of(char) is not None and char != delimiter:
+        elif vocab.spells(char) and char != delimiter:
             kept.append(char)
     return tuple("".join(kept).split())
 
@@ -56,9 +63,9 @@ def normalize_word(word: str, vocab: Vocabulary, spelling: Spelling = Spelling()
 def lost_letters(word: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> str:
     """The letters and digits of ``word`` that ``normalize_word`` drops because the vocabulary cannot
     spell them even after case folding, accent stripping and number spelling ("" when none)."""
-    if all(vocab.id_of(c) is not None for c in word):
+    if all(vocab.spells(c) for c in word):
         return ""
-    return "".join(c for c in _spelled_out(word, vocab, spelling) if c.isalnum() and vocab.id_of(c) is None)
+    return "".join(c for c in _spelled_out(word, vocab, spelling) if c.isalnum() and not vocab.spells(c))
 
 
 def normalize_text(text: str, vocab: Vocabulary, spelling: Spelling = Spelling()) -> str:
@@ -69,19 +76,20 @@ def normalize_text(text: str, vocab: Vocabulary, spelling: Spelling = Spelling()
 def _spelled_out(word: str, vocab: Vocabulary, spelling: Spelling) -> str:
     """``word`` in the vocabulary's case, numbers and symbols spelled out, each character the vocabulary
     lacks stripped of accents or transliterated (see the module docstring)."""
-    text = _NUMBER.sub(lambda m: " " + (_number_words(m.group(), spelling.language) or m.group()) + " ", word)
-    if spelling.romanize and not all(vocab.id_of(c) is not None or not c.isalpha() for c in text):
+    pattern = _COMMA_NUMBER if spelling.language.lower() in DECIMAL_COMMA else _NUMBER
+    text = pattern.sub(lambda m: " " + (_number_words(m.group(), spelling.language) or m.group()) + " ", word)
+    if spelling.romanize and not all(vocab.spells(c) or not c.isalpha() for c in text):
         text = _romanizer().romanize_string(text)
     text = _cased(text, vocab)
     for symbol, spoken in SYMBOL_WORDS.items():
-        if vocab.id_of(symbol) is None:
+        if not vocab.spells(symbol):
             text = text.replace(symbol, spoken)
     return "".join(_fitted(char, vocab) for char in text)
 
 
 def _number_words(number: str, language: str) -> str | None:
-    """``number`` (digits, maybe with separators and a decimal part) in words of ``language``; None when it
-    cannot be read."""
+    """``number`` (digits, maybe with separators and a decimal part, written as ``language`` writes them:
+    ``1,234.5`` in English, ``1.234,5`` in German) in words of ``language``; None when it cannot be read."""
     if language.lower() == "en":
         return spell_number(number)
     try:
@@ -89,7 +97,10 @@ def _number_words(number: str, language: str) -> str | None:
     except ImportError:
         raise CtcToolError(f"`language` {language}: numbers in other languages need num2words: "
                            "pip install 'ctctool[romanize]'") from None
-    digits = number.replace(",", "")
+    if language.lower() in DECIMAL_COMMA:
+        digits = number.replace(".", "").replace(",", ".")
+    else:
+        digits = number.replace(",", "")
     try:
         return num2words(float(digits) if "." in digits else int(digits), lang=language.lower())
     except (NotImplementedError, ValueError, OverflowError):
@@ -121,7 +132,7 @@ def check_language(language: str) -> None:
 
 def _cased(text: str, vocab: Vocabulary) -> str:
     """``text`` lower-cased for a vocabulary without capitals, upper-cased for one with capitals only."""
-    letters = [t for t in vocab.tokens if len(t) == 1 and t.isalpha()]
+    letters = vocab.letters
     has_upper, has_lower = any(t.isupper() for t in letters), any(t.islower() for t in letters)
     if has_upper and not has_lower:
         return text.upper()
@@ -131,10 +142,10 @@ def _cased(text: str, vocab: Vocabulary) -> str:
 def _fitted(char: str, vocab: Vocabulary) -> str:
     """``char`` itself when the vocabulary has it, else without accents, else transliterated when it is a
     Latin letter or punctuation (else returned as it is, for the caller to drop)."""
-    if vocab.id_of(char) is not None:
+    if vocab.spells(char):
         return char
     stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    if all(vocab.id_of(c) is not None for c in stripped) or stripped.isascii():
+    if all(vocab.spells(c) for c in stripped) or stripped.isascii():
         return stripped
     if _transliterable(char):
         from anyascii import anyascii

@@ -73,7 +73,7 @@ def spell_number(text: str) -> str | None:
 
 
 def _grouped(text: str) -> bool:
-    """True for digits grouped by commas in threes: 1,000 or 12,345,678."""
-    groups = text.split(",")
+    """True for digits grouped by commas in threes, maybe with a decimal part: 1,000 or 12,345,678.5."""
+    groups = text.partition(".")[0].split(",")
     return (len(groups) > 1 and groups[0].isdigit() and 1 <= len(groups[0]) <= 3
             and all(len(g) == 3 and g.isdigit() for g in groups[1:]))

@@ -546,6 +546,27 @@ def _loss_cases() -> None:
         return argv + ["--vocab", write_text(folder, "v.txt", "\ufeff<b>\na\nb\n"), "--json"]
 
     add("loss", "vocab-bom", "extra", bom_vocab, 0, note="valid: a BOM before the first token is not part of it")
+    def with_tokenizer(name, data, extra=(), classes=5):
+        def setup(folder):
+            argv = loss_base(folder, scores=logits((20, classes)), targets="ab\n")
+            return argv + ["--tokenizer", write_bytes(folder, name, data), *extra]
+        return setup
+
+    metaspace = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    pieces_json = json.dumps({"version": "1.0", "pre_tokenizer": metaspace, "decoder": metaspace, "model": {
+        "type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["\u2581a", -1.0], ["b", -1.0], ["a", -1.0]]}},
+        ensure_ascii=False).encode()
+    add("loss", "tokenizer-not-a-model", 5, with_tokenizer("t.model", b"hello\n"), 1, ("t.model", "not a SentencePiece"))
+    add("loss", "tokenizer-empty-model", 5, with_tokenizer("t.model", b""), 1, "t.model")
+    add("loss", "tokenizer-json-garbage", 5, with_tokenizer("tokenizer.json", b'{"model": 3'), 1, "tokenizer.json")
+    add("loss", "tokenizer-json-no-word-starts", 5, with_tokenizer("tokenizer.json", pieces_json.replace(
+        "▁".encode(), b"_")), 1, ("tokenizer.json", "no piece starts with"))
+    add("loss", "tokenizer-blank-is-a-text-piece", 5, with_tokenizer("tokenizer.json", pieces_json, ("--blank", "1")),
+        1, ("tokenizer.json", "text piece"))
+    add("loss", "tokenizer-classes-mismatch", 6, with_tokenizer("tokenizer.json", pieces_json, classes=31), 1,
+        ("C=31", "tokenizer.json"))
+    add("loss", "tokenizer-text-outside-the-pieces", 5, lambda f: loss_base(f, logits((2, 20, 5)), "ab\nxyz\n") + [
+        "--tokenizer", write_bytes(f, "tokenizer.json", pieces_json)], 1, ("t.txt line 2", "'x'"))
     add("loss", "probs-negative", 5,
         loss_file("scores.npy", lambda p: np.save(p, np.full((20, 31), -1 / 31, np.float32)), extra=("--input-kind", "probs")),
         1, "scores.npy")
@@ -561,6 +582,8 @@ def _loss_cases() -> None:
                        "targets", "t.txt")
     not_regular_family("loss", lambda f, make: loss_base(f) + ["--vocab", make(f, "vocab.txt")], "vocab", "vocab.txt",
                        kinds=("fifo",))
+    not_regular_family("loss", lambda f, make: loss_base(f) + ["--tokenizer", make(f, "t.model")], "tokenizer",
+                       "t.model")
     not_regular_family("loss", lambda f, make: loss_base(f) + ["--input-lengths", make(f, "lens.txt")],
                        "input-lengths", "lens.txt", kinds=("fifo",))
 
