@@ -165,7 +165,11 @@ def test_windowed_frame_count_matches_a_single_pass(model):
 
 
 @cuda_only
-def test_log_probs_on_cuda_match_cpu(checkpoint, model):
+def test_log_probs_on_cuda_match_cpu(checkpoint, model, monkeypatch):
+    """In full float32: cuDNN's TF32 convolutions (torch's default) differ from the CPU by ~1e-2 on this
+    model's large random weights, which says nothing of ctctool's code path."""
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
     audio = waveform()
     on_gpu = load_hf_model(checkpoint[0], torch.device("cuda")).log_probs(audio)
     assert on_gpu.device.type == "cuda"
