@@ -75,16 +75,22 @@ class Grammar:
         return " ".join(words)[:characters].rsplit(" ", 1)[0]
 
 
-def emissions(rng: np.random.Generator, text: str, T: int) -> np.ndarray:
-    """(T, C) float32 log-probs peaking on ``text`` along a random CTC alignment, with confusions."""
-    labels = np.array([LABELS.index(ch) for ch in text])
-    states = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+def random_path(rng: np.random.Generator, labels: np.ndarray, T: int, blank: int) -> np.ndarray:
+    """(T,) classes of a random CTC path spelling ``labels``: each label at least one frame, a blank between
+    repeats, the other frames spread at random (blanks a little more likely)."""
+    states = np.full(2 * len(labels) + 1, blank, dtype=np.int64)
     states[1::2] = labels
     minimum = np.zeros_like(states)
     minimum[1::2] = 1
     minimum[2:-1:2][labels[1:] == labels[:-1]] = 1
     weights = np.where(np.arange(len(states)) % 2 == 1, 1.0, 1.4) * rng.gamma(2.0, 1.0, size=len(states))
-    frames = np.repeat(states, minimum + rng.multinomial(T - minimum.sum(), weights / weights.sum()))
+    return np.repeat(states, minimum + rng.multinomial(T - minimum.sum(), weights / weights.sum()))
+
+
+def emissions(rng: np.random.Generator, text: str, T: int) -> np.ndarray:
+    """(T, C) float32 log-probs peaking on ``text`` along a random CTC alignment, with confusions."""
+    labels = np.array([LABELS.index(ch) for ch in text])
+    frames = random_path(rng, labels, T, blank=0)
     logits = rng.standard_normal((T, len(LABELS)))
     peak = rng.uniform(4.0, 10.0, size=T)
     logits[np.arange(T), frames] += peak

@@ -8,7 +8,7 @@ import pytest
 
 from ctctool import CtcToolError
 from ctctool.io import alignment_writers
-from ctctool.io.alignment_writers import FORMATS, render_alignment, write_alignment
+from ctctool.io.alignment_writers import FORMATS, WriteOptions, render_alignment, write_alignment
 from ctctool.alignment.timing import AlignedTranscript, SpanTimes, TimedSpan
 
 SHIFT = SpanTimes(0.02)  # 20 ms frames; times below are given in frames, as align.py produces them
@@ -57,22 +57,37 @@ def test_ctm_gives_a_word_without_score_confidence_0():
         "utt1 1 1.300 0.000 — 0.0000\n"
         "utt1 1 1.800 0.600 world 0.7778\n"
     )
+    assert render_alignment(RESULT, "ctm", "utt1", WriteOptions(ctm_words="original")) == expected
+
+
+def test_ctm_words_are_normalized_for_sclite_by_default():
+    """Punctuation at a word's edges goes (sclite would count 'again.' vs 'again' as an error); a word of
+    punctuation alone is left out; inner marks stay."""
+    expected = (
+        "utt1 1 0.100 0.300 Oh 0.9123\n"
+        "utt1 1 0.600 0.300 say 0.8500\n"
+        "utt1 1 1.000 0.300 hi 0.5000\n"
+        "utt1 1 1.800 0.600 world 0.7778\n"
+    )
     assert render_alignment(RESULT, "ctm", "utt1") == expected
+    inner = AlignedTranscript((TimedSpan("«don't»", 0.0, 1.0, 0.5), TimedSpan("e-mail.", 1.0, 2.0, 0.5)), (), (),
+                              2.0, 0.02, "m")
+    assert [line.split()[4] for line in render_alignment(inner, "ctm", "u").splitlines()] == ["don't", "e-mail"]
 
 
 def test_ctm_lines_are_sorted_by_start():
     shuffled = AlignedTranscript((WORDS[4], WORDS[0]), (), (), 3.0, 0.02, "m")
     lines = render_alignment(shuffled, "ctm", "u").splitlines()
-    assert [line.split()[4] for line in lines] == ["Oh,", "world"]
+    assert [line.split()[4] for line in lines] == ["Oh", "world"]
 
 
 def test_audacity():
     expected = (
-        "0.100000\t0.400000\tOh,\n"
-        "0.600000\t0.900000\tsay\n"
-        '1.000000\t1.300000\t"hi"\n'
-        "1.300000\t1.300000\t—\n"
-        "1.800000\t2.400000\tworld\n"
+        "0.100\t0.400\tOh,\n"
+        "0.600\t0.900\tsay\n"
+        '1.000\t1.300\t"hi"\n'
+        "1.300\t1.300\t—\n"
+        "1.800\t2.400\tworld\n"
     )
     assert render_alignment(RESULT, "audacity", "utt1") == expected
 
@@ -82,11 +97,22 @@ def test_tsv_leaves_a_missing_score_blank():
         "start\tend\tword\tscore\n"
         "0.100\t0.400\tOh,\t0.9123\n"
         "0.600\t0.900\tsay\t0.8500\n"
-        '1.000\t1.300\t"hi"\t0.5000\n'
+        '1.000\t1.300\t"""hi"""\t0.5000\n'
         "1.300\t1.300\t—\t\n"
         "1.800\t2.400\tworld\t0.7778\n"
     )
     assert render_alignment(RESULT, "tsv", "utt1") == expected
+
+
+def test_tsv_reads_back_with_csv_even_when_a_quote_spans_words():
+    """A quote that opens on one word and closes on a later one used to glue the rows between into one field."""
+    import csv
+    import io
+
+    words = ('"Hello', "there,", 'friend"', "tab\there", "line\nbreak")
+    result = AlignedTranscript(tuple(TimedSpan(w, i, i + 0.5, 0.5) for i, w in enumerate(words)), (), (), 6.0, 0.02, "m")
+    rows = list(csv.reader(io.StringIO(render_alignment(result, "tsv", "u")), delimiter="\t"))
+    assert [row[2] for row in rows[1:]] == list(words)
 
 
 def test_json_reads_back_with_rounded_values():
@@ -94,11 +120,11 @@ def test_json_reads_back_with_rounded_values():
     doc = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
     assert (doc["id"], doc["model"], doc["frame_shift"], doc["duration"]) == ("utt1", "tiny-en", 0.02, 3.0)
     assert doc["words"] == [
-        {"word": "Oh,", "start": 0.1, "end": 0.4, "score": 0.9123},
-        {"word": "say", "start": 0.6, "end": 0.9, "score": 0.85},
-        {"word": '"hi"', "start": 1.0, "end": 1.3, "score": 0.5},
-        {"word": "—", "start": 1.3, "end": 1.3, "score": None},
-        {"word": "world", "start": 1.8, "end": 2.4, "score": 0.7778},
+        {"word": "Oh,", "start": 0.1, "end": 0.4, "score": 0.9123, "flagged": False},
+        {"word": "say", "start": 0.6, "end": 0.9, "score": 0.85, "flagged": False},
+        {"word": '"hi"', "start": 1.0, "end": 1.3, "score": 0.5, "flagged": True},
+        {"word": "—", "start": 1.3, "end": 1.3, "score": None, "flagged": False},
+        {"word": "world", "start": 1.8, "end": 2.4, "score": 0.7778, "flagged": False},
     ]
     assert doc["segments"] == [
         {"text": 'Oh, say "hi" —', "start": 0.1, "end": 1.3, "score": 0.75, "flagged": False},
@@ -181,7 +207,7 @@ def test_write_alignment_writes_the_rendered_text(tmp_path):
 
 
 def test_write_alignment_is_atomic_when_rendering_fails(tmp_path, monkeypatch):
-    def broken(result, utterance_id):
+    def broken(result, utterance_id, options):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setitem(alignment_writers._RENDERERS, "srt", broken)
@@ -198,7 +224,7 @@ def test_every_format_renders():
 
 
 def test_unknown_format_names_the_valid_ones(tmp_path):
-    message = "unknown alignment format 'xml'; expected one of: json, ctm, srt, vtt, textgrid, audacity, tsv"
+    message = f"unknown alignment format 'xml'; expected one of: {', '.join(FORMATS)}"
     with pytest.raises(CtcToolError, match=re.escape(message)):
         write_alignment(tmp_path / "a.xml", RESULT, "xml", "utt1")
     assert list(tmp_path.iterdir()) == []
@@ -207,7 +233,7 @@ def test_unknown_format_names_the_valid_ones(tmp_path):
 @pytest.mark.parametrize(
     ("fmt", "word", "utterance_id", "subject"),
     [("ctm", "ok", "utt 1", "utterance id 'utt 1'"), ("ctm", "a b", "u", "word 'a b'"),
-     ("tsv", "a\tb", "u", "word 'a\\tb'"), ("audacity", "a\nb", "u", "word 'a\\nb'")],
+     ("audacity", "a\nb", "u", "word 'a\\nb'")],
 )
 def test_a_field_that_would_split_is_an_error(fmt, word, utterance_id, subject):
     result = AlignedTranscript((TimedSpan(word, 0.0, 1.0, 0.5),), (), (), 1.0, 0.02, "m")
@@ -239,3 +265,28 @@ def test_atomic_writes_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_whisperx_json_nests_words_in_their_segments():
+    result = AlignedTranscript(WORDS, SEGMENTS, (), SHIFT.seconds(150), 0.02, "m", word_segment=(0, 0, 0, 0, 1))
+    doc = json.loads(render_alignment(result, "whisperx", "u"))
+    assert [s["text"] for s in doc["segments"]] == ['Oh, say "hi" —', "world"]
+    assert [[w["word"] for w in s["words"]] for s in doc["segments"]] == [['Oh,', 'say', '"hi"', "—"], ["world"]]
+    assert doc["segments"][0]["words"][0] == {"word": "Oh,", "start": 0.1, "end": 0.4, "score": 0.9123}
+    assert doc["segments"][0]["words"][3] == {"word": "—"}  # nothing aligned: no times, as WhisperX writes it
+    assert [w["word"] for w in doc["word_segments"]] == [w.text for w in WORDS]
+
+
+@pytest.mark.parametrize("seconds, ms", [(0.0005, 1), (1.2344999, 1234), (1.2345, 1235), (2.0004999, 2000)])
+def test_one_rounding_for_every_format(seconds, ms):
+    """JSON, TSV, CTM, Audacity, TextGrid and SRT show the same millisecond for the same time."""
+    word = TimedSpan("w", seconds, 3.0, 0.5)
+    result = AlignedTranscript((word,), (TimedSpan("w", seconds, 3.0, 0.5),), (), 4.0, 0.02, "m")
+    shown = f"{ms / 1000:.3f}"
+    assert json.loads(render_alignment(result, "json", "u"))["words"][0]["start"] == ms / 1000
+    assert render_alignment(result, "tsv", "u").splitlines()[1].split("\t")[0] == shown
+    assert render_alignment(result, "ctm", "u").split()[2] == shown
+    assert render_alignment(result, "audacity", "u").split("\t")[0] == shown
+    assert f"xmin = {shown.rstrip('0').rstrip('.')} " in render_alignment(result, "textgrid", "u")
+    srt_start = render_alignment(result, "srt", "u").splitlines()[1].split(" --> ")[0]
+    assert srt_start == f"00:00:0{ms // 1000},{ms % 1000:03d}"

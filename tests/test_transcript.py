@@ -106,17 +106,19 @@ def test_nothing_to_align_is_an_error():
 @pytest.mark.parametrize("star_token", ["<star>", "*"])
 def test_a_models_own_star_class_is_used(star_token):
     """MMS_FA-style vocabularies carry a trained star class: the star label is that class, scored by the model,
-    not an appended column scoring 0. Frames 0-9 are untranscribed speech where the model's star scores -5 and
-    'h' -1: its own star keeps one frame, the word delimiter after it the next, and 'h' the rest (an appended star
-    scoring 0 would take all ten but the delimiter's)."""
+    not an appended column (which scores STAR_LOG_PROB = -0.5 on every frame). On frames 0-9 (untranscribed
+    speech) 'h' scores ln 0.57 and the model's star ln 0.43: its own star keeps one frame, the word delimiter
+    the next, and 'h' the rest; an appended star (ln 0.61, above 'h') takes all ten (the delimiter then takes
+    frame 10, where it costs least)."""
+    from ctctool.alignment.lines import STAR_LOG_PROB
     from ctctool.alignment.pipeline import align_emissions
 
-    vocab = Vocabulary(("<blank>", "h", "i", " ", star_token))
     lp = torch.full((20, 5), -30.0)
-    lp[:10, 1], lp[:10, 4] = -1.0, -5.0
+    lp[:10, 1], lp[:10, 4] = 0.0, -0.3
     lp[10:15, 1], lp[15:, 2] = 0.0, 0.0
     lp = lp.log_softmax(-1)
-    own = align_emissions(lp, "* hi", vocab=vocab, frame_shift=1.0)
+    assert lp[0, 4] < lp[0, 1] < STAR_LOG_PROB
+    own = align_emissions(lp, "* hi", vocab=Vocabulary(("<blank>", "h", "i", " ", star_token)), frame_shift=1.0)
     assert [(w.text, w.start, w.end) for w in own.words] == [("hi", 2.0, 20.0)]
     appended = align_emissions(lp, "* hi", vocab=Vocabulary(("<blank>", "h", "i", " ", "<pad>")), frame_shift=1.0)
-    assert [(w.text, w.start, w.end) for w in appended.words] == [("hi", 10.0, 20.0)]
+    assert [(w.text, w.start, w.end) for w in appended.words] == [("hi", 11.0, 20.0)]

@@ -12,14 +12,17 @@ with log-prob 0 on every frame (as ctc-forced-aligner does for MMS checkpoints w
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import torch
 
 from ctctool import _checks
+from ctctool.alignment.confidence import FrameRatios
+from ctctool.alignment.lines import align_lines
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
 from ctctool.alignment.spans import merge_spans, token_spans
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
-from ctctool.alignment.transcript import STAR, PreparedTranscript, prepare_transcript
+from ctctool.alignment.transcript import STAR, PreparedTranscript
 from ctctool.text.normalize import Spelling
 from ctctool.alignment.viterbi import forced_align
 from ctctool.errors import CtcToolError, renamed
@@ -37,7 +40,7 @@ def align_audio(
     *,
     sample_rate: int | None = None,
     min_confidence: float = MIN_CONFIDENCE,
-    star: bool = False,
+    star: bool | str = False,
     device="cpu",
     audio_stream: int | None = None,
     spelling: Spelling = Spelling(),
@@ -53,7 +56,8 @@ def align_audio(
             English model), a ctctool checkpoint file, or a local wav2vec2-style folder, loaded
             onto ``device``. Its frame timing and boundary correction are applied.
         min_confidence: lines scoring below it are flagged.
-        star: put a ``*`` (absorbing speech the transcript lacks) at the start and the end.
+        star: put a ``*`` (absorbing speech the transcript lacks) at the start and the end (True or ``"ends"``),
+            between every two lines (``"between-lines"``) or both (``"both"``).
         audio_stream: the audio stream of a video or multi-stream file to align (0, the default: the first).
         spelling: how words the model cannot spell are rewritten (``Spelling(romanize=True)`` for any
             script; see ``ctctool.text.normalize``).
@@ -69,7 +73,7 @@ def align_audio(
 
 
 def align_model_output(log_probs: torch.Tensor, transcript: str, model, *, source: str,
-                       min_confidence: float = MIN_CONFIDENCE, star: bool = False,
+                       min_confidence: float = MIN_CONFIDENCE, star: bool | str = False,
                        spelling: Spelling = Spelling()) -> AlignedTranscript:
     """``align_emissions`` of (T, C) ``log_probs`` that ``model`` computed from the audio ``source``: a problem
     with the frames (too few for the transcript) names the audio, the file to fix."""
@@ -94,7 +98,7 @@ def align_emissions(
     frame_offset: float | None = None,
     input_kind: str = "log-probs",
     min_confidence: float = MIN_CONFIDENCE,
-    star: bool = False,
+    star: bool | str = False,
     correction: BoundaryCorrection | None = None,
     name: str | None = None,
     spelling: Spelling = Spelling(),
@@ -144,11 +148,6 @@ def star_class(vocab: Vocabulary) -> int | None:
     return None
 
 
-def with_star_column(log_probs: torch.Tensor) -> torch.Tensor:
-    """(T, C) -> (T, C + 1): the star class C scores 0 (probability 1) on every frame."""
-    return torch.cat([log_probs, torch.zeros_like(log_probs[:, :1])], dim=1)
-
-
 def align_transcript(
     log_probs: torch.Tensor,
     transcript: PreparedTranscript,
@@ -161,15 +160,34 @@ def align_transcript(
 ) -> AlignedTranscript:
     """Timestamps of every character, word and line of ``transcript``.
 
+    Scores are the confidence of ``ctctool.alignment.confidence`` (the forced path against the model's
+    best reading of the same frames). One timeline: ``correction`` shifts the words; each line spans its
+    words and each character lies inside its word.
+
     Args:
         log_probs: (T, C) log-probs of one utterance; (T, C + 1) when the transcript
-            holds star labels and the model has no star class (id C, see ``with_star_column``).
+            holds star labels and the model has no star class (id C, see ``ctctool.alignment.lines``).
         times: frame -> seconds.
         min_confidence: segments (lines) scoring below it are flagged.
-        correction: shifts of word and line starts and ends (a model's calibration).
+        correction: shifts of word starts and ends (a model's calibration).
     """
+    result, _ = align_prepared(log_probs, transcript, vocab, times, model=model, min_confidence=min_confidence,
+                               correction=correction)
+    return result
+
+
+def align_prepared(log_probs: torch.Tensor, transcript: PreparedTranscript, vocab: Vocabulary, times: SpanTimes, *,
+                   model: str, min_confidence: float = 0.0, correction: BoundaryCorrection = BoundaryCorrection()
+                   ) -> tuple[AlignedTranscript, dict[int, tuple[int, int]]]:
+    """``align_transcript``, and the frames [start, end) of each line that is a lone star (by line index).
+    Such lines are not segments of the result."""
     alignment = forced_align(log_probs, list(transcript.labels), blank=vocab.blank)
     spans = token_spans(alignment.states[0], alignment.frame_log_probs[0], alignment.tokens[0])
+    ratios = FrameRatios.of_path(log_probs, alignment.frame_log_probs[0], _reading_classes(vocab))
+    star_lines = {k for k, line in enumerate(transcript.lines) if line.split() == [STAR]}
+    star_frames = {transcript.words[w].line: (spans[i].start, spans[i].end)
+                   for i, w in enumerate(transcript.label_word)
+                   if w >= 0 and transcript.words[w].pieces == (STAR,) and transcript.words[w].line in star_lines}
     word_groups: list[list[int]] = [[] for _ in transcript.words]
     char_indices: list[int] = []
     for index, word in enumerate(transcript.label_word):
@@ -179,22 +197,65 @@ def align_transcript(
     line_groups: list[list[int]] = [[] for _ in transcript.lines]
     for word, group in zip(transcript.words, word_groups):
         line_groups[word.line].extend(group)
-    words = merge_spans(spans, word_groups, [w.text for w in transcript.words])
-    segments = merge_spans(spans, line_groups, transcript.lines, min_confidence)
-    chars = [(spans[i], _token_text(vocab, transcript.labels[i])) for i in char_indices]
+    words = merge_spans(spans, word_groups, [w.text for w in transcript.words], min_confidence, ratios.confidence)
+    segments = merge_spans(spans, line_groups, transcript.lines, min_confidence, ratios.confidence)
+    kept = [i for i, w in enumerate(transcript.words) if w.pieces != (STAR,)]
 
     def timed(span) -> TimedSpan:
         return TimedSpan(span.text, times.seconds(span.start), times.seconds(span.end), span.score, span.flagged)
 
-    return AlignedTranscript(
-        words=correction.apply(tuple(timed(w) for w in words if w.text != STAR)),
-        segments=correction.apply(tuple(timed(s) for s in segments)),
-        tokens=tuple(TimedSpan(text, times.seconds(s.start), times.seconds(s.end), s.score) for s, text in chars),
+    timed_words = correction.apply(tuple(timed(words[i]) for i in kept))
+    line_index = {k: n for n, k in enumerate(k for k in range(len(transcript.lines)) if k not in star_lines)}
+    word_segment = tuple(line_index[transcript.words[i].line] for i in kept)
+    output_index = {word: n for n, word in enumerate(kept)}
+    token_word = tuple(output_index[transcript.label_word[i]] for i in char_indices)
+    tokens = tuple(TimedSpan(_token_text(vocab, transcript.labels[i]), times.seconds(spans[i].start),
+                             times.seconds(spans[i].end),
+                             ratios.confidence(spans[i].start, spans[i].end, 1, spans[i].score))
+                   for i in char_indices)
+    result = AlignedTranscript(
+        words=timed_words,
+        segments=_spanning(tuple(timed(s) for k, s in enumerate(segments) if k not in star_lines), timed_words,
+                           word_segment),
+        tokens=_inside(tokens, timed_words, token_word),
         duration=times.seconds(int(log_probs.shape[0])) - times.offset,
         frame_shift=times.frame_shift,
         model=model,
         normalization=transcript.changes,
+        word_segment=word_segment,
+        token_word=token_word,
     )
+    return result, star_frames
+
+
+def _reading_classes(vocab: Vocabulary) -> int:
+    """How many classes count as the model's reading of a frame: all but a trained star class at the end."""
+    star = star_class(vocab)
+    return vocab.size - 1 if star == vocab.size - 1 else vocab.size
+
+
+def _spanning(segments: tuple[TimedSpan, ...], words: tuple[TimedSpan, ...], word_segment: tuple[int, ...]):
+    """Each segment stretched or shrunk to span its aligned words exactly (a line without one keeps its time)."""
+    bounds: dict[int, tuple[float, float]] = {}
+    for word, line in zip(words, word_segment):
+        if word.end > word.start:
+            start, end = bounds.get(line, (word.start, word.end))
+            bounds[line] = (min(start, word.start), max(end, word.end))
+    return tuple(replace(s, start=bounds[k][0], end=bounds[k][1]) if k in bounds else s
+                 for k, s in enumerate(segments))
+
+
+def _inside(tokens: tuple[TimedSpan, ...], words: tuple[TimedSpan, ...], token_word: tuple[int, ...]):
+    """Tokens moved with their word's correction: the first starts with the word, the last ends with it, and
+    every one is clipped to the word."""
+    out = list(tokens)
+    for j, (token, w) in enumerate(zip(tokens, token_word)):
+        word = words[w]
+        start = word.start if j == 0 or token_word[j - 1] != w else min(max(token.start, word.start), word.end)
+        last = j + 1 == len(tokens) or token_word[j + 1] != w
+        end = word.end if last else min(max(token.end, start), word.end)
+        out[j] = replace(token, start=start, end=end)
+    return tuple(out)
 
 
 def _token_text(vocab: Vocabulary, class_id: int) -> str:
@@ -219,24 +280,16 @@ def align_text(
     *,
     model: str,
     min_confidence: float = 0.0,
-    star_ends: bool = False,
+    star_ends: bool | str = False,
     correction: BoundaryCorrection = BoundaryCorrection(),
     spelling: Spelling = Spelling(),
 ) -> AlignedTranscript:
-    """``align_transcript`` from raw transcript text: normalise, add star columns when a ``*``
-    word is present (or ``star_ends`` puts one at each end), then align.
+    """``align_transcript`` from raw transcript text: normalise, add stars where ``*`` words are and where
+    ``star_ends`` says (``ends``/True, ``between-lines``, ``both``), then align line by line so that a line the
+    audio does not hold is flagged without pulling its neighbours (``ctctool.alignment.lines``).
 
     Args:
         log_probs: (T, C) log-probs of one utterance, C = ``vocab.size``.
     """
-    if star_ends:
-        text = f"{STAR}\n{text}\n{STAR}"
-    star_id = None
-    if STAR in text.split():
-        star_id = star_class(vocab)
-        if star_id is None:
-            star_id = vocab.size
-            log_probs = with_star_column(log_probs)
-    prepared = prepare_transcript(text, vocab, star_id=star_id, spelling=spelling)
-    return align_transcript(log_probs, prepared, vocab, times, model=model, min_confidence=min_confidence,
-                            correction=correction)
+    return align_lines(log_probs, text, vocab, times, model=model, min_confidence=min_confidence, star=star_ends,
+                       correction=correction, spelling=spelling)

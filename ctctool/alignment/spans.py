@@ -9,7 +9,7 @@ multiplies frames by its frame shift (see ``SpanTimes``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -65,13 +65,15 @@ def token_spans(states: torch.Tensor, frame_log_probs: torch.Tensor, tokens: tor
 
 
 def merge_spans(
-    spans: Sequence[TokenSpan], groups: Sequence[Sequence[int]], texts: Sequence[str], min_confidence: float = 0.0
+    spans: Sequence[TokenSpan], groups: Sequence[Sequence[int]], texts: Sequence[str], min_confidence: float = 0.0,
+    confidence: Callable[[int, int, int, float], float] | None = None,
 ) -> tuple[Span, ...]:
     """Merge token spans into larger units (characters, words or lines).
 
     ``groups[k]`` lists the indices into ``spans`` of unit k (in order; empty for a
     unit with nothing aligned, which gets a zero-length span at the end of the
-    previous unit). The score is frame-weighted over the tokens of the unit.
+    previous unit). The score is the tokens' mean posterior, frame-weighted, or with ``confidence``
+    ``confidence(start, end, tokens, that posterior)`` (see ``ctctool.alignment.confidence``).
     """
     merged: list[Span] = []
     last_end = spans[0].start if spans else 0
@@ -82,6 +84,8 @@ def merge_spans(
         first, last = spans[members[0]], spans[members[-1]]
         frames = sum(spans[i].end - spans[i].start for i in members)
         score = sum(spans[i].score * (spans[i].end - spans[i].start) for i in members) / frames
+        if confidence is not None:
+            score = confidence(first.start, last.end, len(members), score)
         merged.append(Span(text, first.start, last.end, score, score < min_confidence))
         last_end = last.end
     return tuple(merged)

@@ -73,6 +73,8 @@ class AlignedTranscript:
     ``tokens`` are the aligned characters (word delimiters left out), ``words`` the
     user's original words, ``segments`` the non-empty lines of the transcript.
     ``normalization`` lists how words were rewritten to fit the vocabulary.
+    ``word_segment[i]`` is the index in ``segments`` of word i, ``token_word[j]`` the index in
+    ``words`` of token j (empty when not known).
     """
 
     words: tuple[TimedSpan, ...]
@@ -82,3 +84,5 @@ class AlignedTranscript:
     frame_shift: float
     model: str
     normalization: tuple[str, ...] = ()
+    word_segment: tuple[int, ...] = ()
+    token_word: tuple[int, ...] = ()

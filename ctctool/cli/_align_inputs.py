@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 from ctctool.alignment.timing import AlignedTranscript
+from ctctool.cli._common import check_files
 from ctctool.errors import CtcToolError
 
 EXTENSIONS = {"json": "json", "ctm": "ctm", "srt": "srt", "vtt": "vtt", "textgrid": "TextGrid",
-              "audacity": "txt", "tsv": "tsv"}
+              "audacity": "txt", "tsv": "tsv", "whisperx": "json", "ass": "ass", "html": "html"}
 
 
 def spelling(romanize: bool, language: str):
@@ -31,12 +32,11 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
     from ctctool.alignment.pipeline import align_emissions, emission_log_probs
     from ctctool.devices import resolve_device
     from ctctool.io.arrays import load_scores
-    from ctctool.io.text import read_text
     from ctctool.io.vocab_file import load_classes
 
     loaded = load_scores(emissions, key)
     vocabulary = load_classes(vocab_file, tokenizer, blank=blank, classes=loaded.values.shape[-1])
-    text = read_text(transcript)
+    text = transcript_text(transcript)
     target_device = resolve_device(device)
     try:
         log_probs = emission_log_probs(loaded.values, vocabulary, input_kind).to(target_device)
@@ -52,21 +52,24 @@ def from_emissions(emissions: Path, transcript: Path, frame_shift, offset, input
 
 
 def from_audio(audio: Path, transcript: Path, model_spec: str, device, min_confidence, star, audio_stream,
-               revision, spelling):
-    """The alignment of ``transcript`` to ``audio``, and what ``draw`` needs."""
+               revision, spelling, split=None):
+    """The alignment of ``transcript`` to ``audio``, and what ``draw`` needs; ``split``: cut clips too."""
     from ctctool.alignment.pipeline import align_model_output
-    from ctctool.io.text import read_text
     from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
 
-    text = read_text(transcript)
+    text = transcript_text(transcript)
     model = as_model(model_spec, device, revision=revision)
-    log_probs, _ = audio_log_probs(model, audio, audio_stream=audio_stream)
+    waveform, rate = clip_source(model, audio, split, audio_stream)
+    log_probs, _ = audio_log_probs(model, waveform, rate, audio_stream=audio_stream)
     try:
         result = align_model_output(log_probs, text, model, source=str(audio), min_confidence=min_confidence,
                                     star=star, spelling=spelling)
     except CtcToolError as exc:
         raise CtcToolError(exc if str(exc).startswith(f"{audio}: ") else f"{transcript}: {exc}") from None
+    if split is not None:
+        cut_clips(split, result, waveform, rate, audio, audio.stem, check_split(split, [audio, transcript]))
+        merge_clips(split)
     return result, (log_probs, model.vocab.tokens, model.frame_offset, audio, model.sample_rate)
 
 
@@ -94,27 +97,140 @@ def draw(plot: Path, result: AlignedTranscript, picture, audio_stream=None) -> N
     write_plot(plot, result, log_probs, tokens, offset, waveform, sample_rate)
 
 
-def write(result: AlignedTranscript, fmt: str, output: Path | None, utterance_id: str) -> None:
-    from ctctool.io.alignment_writers import render_alignment, write_alignment
+def transcript_text(transcript: Path) -> str:
+    """The text to align: the file's, or for an .srt or .vtt file one line per cue (its lines joined, markup
+    removed), so that each cue is re-timed as a whole."""
+    from ctctool.io.subtitles import alignment_text
+    from ctctool.io.text import read_text
 
+    cues = subtitle_cues(transcript)
+    return read_text(transcript) if cues is None else alignment_text(cues)
+
+
+def subtitle_cues(transcript: Path):
+    """The cues of an .srt or .vtt transcript, which are re-timed; None for any other transcript."""
+    from ctctool.io.subtitles import read_subtitle_file
+
+    return read_subtitle_file(transcript)
+
+
+def write(result: AlignedTranscript, fmt: str, output: Path | None, utterance_id: str, layout: dict | None = None,
+          cues=None, audio: Path | None = None, ctm_words: str = "normalized") -> None:
+    """``result`` in ``fmt`` to ``output`` or stdout; ``layout``: the subtitle limits, ``cues``: the cues re-timed,
+    ``audio``: the audio aligned (the html page plays it)."""
+    from ctctool.io.alignment_writers import WriteOptions, render_alignment, write_alignment
+
+    options = WriteOptions(**(layout or {}), cues=cues, audio=None if audio is None else str(audio), ctm_words=ctm_words,
+                           destination=None if output is None else str(output))
     if output is None:
-        sys.stdout.write(render_alignment(result, fmt, utterance_id))
+        sys.stdout.write(render_alignment(result, fmt, utterance_id, options))
     else:
-        write_alignment(output, result, fmt, utterance_id)
+        write_alignment(output, result, fmt, utterance_id, options)
 
 
 def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: str, min_confidence: float,
-                   star: bool, audio_stream: int | None, revision: str | None, spelling) -> None:
-    """Align every item of a manifest into ``out_dir``; skip items already written; list failures; exit 1 if any."""
-    from ctctool.alignment.pipeline import align_audio
+                   star, audio_stream: int | None, revision: str | None, spelling, split=None,
+                   ctm_words: str = "normalized", listing: bool = False) -> None:
+    """Align every item of a manifest into ``out_dir``; skip items already written; list failures; exit 1 if any.
+    ``split``: cut clips too (see ``ctctool.io.clips``); ``listing``: write ``out_dir/alignments.jsonl`` (see
+    ``ctctool.io.alignment_manifest``)."""
+    from ctctool.alignment.pipeline import align_model_output
     from ctctool.cli._batch import run_manifest
-    from ctctool.io.alignment_writers import render_alignment
+    from ctctool.io import alignment_manifest as lines
+    from ctctool.io.alignment_writers import WriteOptions, render_alignment
+    from ctctool.io.clips import part_file
+    from ctctool.models.inference import audio_log_probs
     from ctctool.models.loading import as_model
+
+    extension, protected = EXTENSIONS[fmt], {}
+
+    def prepare(items):
+        if listing:
+            check_files({"--output-manifest": Path(out_dir) / lines.ALIGNMENTS_FILE}, [manifest])
+            if (Path(out_dir) / lines.SCORES_FOLDER).is_file():
+                raise CtcToolError(f"--output-manifest: {Path(out_dir) / lines.SCORES_FOLDER} is a file; that name "
+                                   "is the folder of each item's scores: move the file")
+        protected["inputs"] = check_split(split, [manifest, *(item.audio for item in items)])
 
     def make_work():
         model = as_model(model_spec, device, revision=revision)
-        return lambda item: render_alignment(align_audio(item.audio, item.text, model, min_confidence=min_confidence,
-                                                         star=star, audio_stream=audio_stream, spelling=spelling),
-                                             fmt, item.id)
 
-    run_manifest(manifest, out_dir, EXTENSIONS[fmt], make_work, "aligned")
+        def work(item):
+            waveform, rate = clip_source(model, item.audio, split, audio_stream)
+            log_probs, duration = audio_log_probs(model, waveform, rate, audio_stream=audio_stream)
+            result = align_model_output(log_probs, item.text, model, source=str(item.audio),
+                                        min_confidence=min_confidence, star=star, spelling=spelling)
+            clips = None
+            if split is not None:
+                records = cut_clips(split, result, waveform, rate, item.audio, item.id, protected["inputs"])
+                clips = lines.relative_clips(out_dir, split.folder, records)
+            if listing:
+                lines.write_item_line(out_dir, lines.item_line(item, duration, f"{item.id}.{extension}",
+                                                               lines.alignment_scores(result.segments), clips))
+            return render_alignment(result, fmt, item.id, WriteOptions(
+                ctm_words=ctm_words, audio=str(item.audio), destination=str(Path(out_dir) / f"{item.id}.{extension}")))
+        return work
+
+    def finish(items):
+        if listing:
+            lines.rebuild_alignment_manifest(out_dir, items, extension)
+        if split is not None:
+            merge_clips(split, [item.id for item in items])
+
+    def also_written(item):  # an item is done when its alignment and these are there
+        return ([part_file(split.folder, item.id)] if split else []) + ([lines.kept_file(out_dir, item.id)] if listing
+                                                                        else [])
+
+    run_manifest(manifest, out_dir, extension, make_work, "aligned", prepare=prepare, finish=finish,
+                 also_written=also_written)
+
+
+def clip_options(folder: Path | None, pad: float, rate: str, emissions: Path | None):
+    """The ``ClipOptions`` of --split-audio, --pad and --clip-rate; None without --split-audio."""
+    if folder is None:
+        return None
+    if emissions is not None:
+        import typer
+
+        raise typer.BadParameter("clips are cut from audio: give AUDIO TRANSCRIPT or --manifest, not --emissions",
+                                 param_hint="--split-audio")
+    from ctctool.io.clips import ClipOptions
+
+    return ClipOptions(Path(folder), pad, rate)
+
+
+def check_split(split, inputs: list):
+    """Before any work: the clips folder of ``split`` can be written and spares ``inputs``; the keys of the
+    input files no clip may replace (None without ``split``)."""
+    if split is None:
+        return None
+    from ctctool.io.clips import check_clip_folder, input_keys
+
+    check_clip_folder(split.folder, "--split-audio", inputs)
+    return input_keys(inputs)
+
+
+def clip_source(model, audio: Path, split, stream: int | None):
+    """What the model reads: ``audio`` itself (and no rate), or when clips are cut from it, its samples read
+    once at the clip rate (and that rate)."""
+    if split is None:
+        return audio, None
+    from ctctool.audio.loading import load_audio
+    from ctctool.io.clips import source_rate
+
+    rate = model.sample_rate if split.rate == "model" else source_rate(audio, stream)
+    return load_audio(audio, rate, stream=stream), rate
+
+
+def cut_clips(split, result: AlignedTranscript, waveform, rate: int, audio: Path, item_id: str, inputs):
+    from ctctool.io.clips import split_audio
+
+    return split_audio(result.segments, waveform, rate, split.folder, item_id, audio, split.pad, inputs)
+
+
+def merge_clips(split, first=()) -> None:
+    """Rebuild the clips manifests, and say what they hold (on stderr)."""
+    from ctctool.io.clips import MANIFEST_FILE, REJECTED_FILE, merge_clip_manifests
+
+    kept, rejected = merge_clip_manifests(split.folder, first)
+    print(f"clips: {kept} line(s) in {split.folder / MANIFEST_FILE}, {rejected} in {REJECTED_FILE}", file=sys.stderr)

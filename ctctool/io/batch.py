@@ -42,10 +42,12 @@ class BatchReport:
 def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work: Callable[[ManifestItem], str],
               on_item: Callable[[ManifestItem], None] = lambda item: None,
               describe: Callable[[CtcToolError], str] = str, rejected: Sequence[RejectedItem] = (),
-              inputs: Sequence[Path] = ()) -> BatchReport:
+              inputs: Sequence[Path] = (),
+              also_written: Callable[[ManifestItem], Sequence[Path]] = lambda item: ()) -> BatchReport:
     """Write ``work(item)`` (the whole file text) to ``out_dir/<id>.<extension>`` for every item not yet done;
     ``describe`` words the error of an item that fails; ``rejected`` lines of the list count as failures.
-    An item whose output file would be one of ``inputs`` (the list itself) or its own audio fails."""
+    An item whose output file would be one of ``inputs`` (the list itself) or its own audio fails.
+    ``also_written(item)``: files the work writes besides the output; an item is done when all exist too."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise CtcToolError(f"{out_dir}: no such folder; create it first")
@@ -57,7 +59,7 @@ def run_batch(items: Sequence[ManifestItem], out_dir: Path, extension: str, work
         if clash is not None:
             failures.append({"id": item.id, "where": item.where, "error": f"{item.where}: the output {target} would "
                              f"be the input {clash}; give the item another id or write to another folder"})
-        elif target.exists():
+        elif target.exists() and all(Path(p).exists() for p in also_written(item)):
             skipped += 1
         else:
             try:
