@@ -106,3 +106,10 @@ def test_a_line_with_no_audio_before_the_speech_leaves_the_next_line_in_place():
     assert starts == sorted(starts)
     for word, line in zip(result.words, result.word_segment):
         assert result.segments[line].start <= word.start <= word.end <= result.segments[line].end
+
+
+@pytest.mark.parametrize("text", ["the quick brown\n*\nfox jumps over lazy", "*\nthe quick brown\nfox jumps over lazy\n*"])
+def test_a_line_of_stars_absorbs_speech_and_is_not_a_segment(text):
+    result = _align(text)
+    assert [s.text for s in result.segments] == ["the quick brown", "fox jumps over lazy"]
+    assert _times(result, 1) == [(w, *PLANTED[w]) for w in ("fox", "jumps", "over", "lazy")]

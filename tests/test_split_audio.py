@@ -329,3 +329,23 @@ def test_split_audio_writes_what_it_returns(tmp_path):
 def test_alignment_scores_of_lines():
     lines = [_span(0, 1, 0.9), _span(1, 2, 0.1, True), _span(2, 2, None)]
     assert alignment_scores(lines) == {"score": 0.5, "min_score": 0.1, "lines": 3, "flagged": 1, "not_aligned": 1}
+
+
+def test_an_output_in_the_clips_folder_is_refused_before_work(tmp_path):
+    (tmp_path / "clips").mkdir()
+    result = run_cli("align", HELLO, HELLO_TEXT, "--split-audio", tmp_path / "clips", "-o", tmp_path / "clips" / "manifest.jsonl")
+    assert result.exit_code == 1 and list((tmp_path / "clips").iterdir()) == []
+    assert result.stderr.strip().endswith("is in the --split-audio folder " + str(tmp_path / "clips") +
+                                          ", where the clips and manifest.jsonl go; write it elsewhere")
+
+
+def test_a_second_file_of_the_same_name_does_not_replace_the_first_ones_clips(tmp_path):
+    _split(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "hello.wav").write_bytes(HELLO.read_bytes())
+    before = {p.name: p.read_bytes() for p in (tmp_path / "clips").glob("*.wav")}
+    result = run_cli("align", other / "hello.wav", HELLO_TEXT, "--split-audio", tmp_path / "clips", "-o", tmp_path / "b.json")
+    assert result.exit_code == 1 and "has the same name: split it into another --split-audio folder" in result.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "clips").glob("*.wav")} == before
+    assert not (tmp_path / "b.json").exists()

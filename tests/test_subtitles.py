@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ctctool import CtcToolError
 from ctctool.alignment.timing import AlignedTranscript, TimedSpan
+from ctctool.io.times import milliseconds
 from ctctool.io.alignment_writers import WriteOptions, render_alignment
 from ctctool.io.subtitles import (Cue, SubtitleCue, ass_escape, fill_gaps, layout_cues, read_subtitles,
                                   wrap_words)
@@ -91,7 +92,13 @@ def test_layout_keeps_every_word_once_in_order_within_the_limits(case):
     written = _srt_cues(render_alignment(result, "srt", "u", options))
     assert [lines_ for _, _, lines_ in written] == [list(cue.lines) for cue in cues]
     assert all(end > start for start, end, _ in written)
-    assert all(b[0] - a[1] >= round(gap * 1000) for a, b in zip(written, written[1:]))
+    previous_end = 0
+    for (start, end, _), cue in zip(written, cues):  # a cue starts with its words, or right after the cue before
+        assert cue.end <= cue.start or start <= max(milliseconds(cue.start), previous_end)
+        previous_end = end
+    for (a_start, a_end, _), (b_start, _, _), cue in zip(written, written[1:], cues):
+        # min_gap apart, or the earlier cue already cut to half its length
+        assert b_start - a_end >= round(gap * 1000) or a_end - a_start <= (milliseconds(cue.end) - a_start + 1) // 2 + 1
 
 
 # --- layout: hand-made cases ---------------------------------------------------------------------------------
@@ -150,6 +157,14 @@ def test_min_gap_ends_the_earlier_cue_sooner():
     result = _result(words, [0, 1], ["Hello", "there"])
     written = _srt_cues(render_alignment(result, "srt", "u", WriteOptions(min_gap=0.25)))
     assert written == [(0, 750, ["Hello"]), (1000, 2000, ["there"])]
+
+
+def test_min_gap_never_starts_a_cue_after_its_words():
+    """A gap larger than half the earlier cue: the earlier cue keeps half its length, the next starts on time."""
+    words = _words([("Hello", 0.0, 1.0), ("there", 0.0, 1.0)])
+    result = _result(words, [0, 1], ["Hello", "there"])
+    written = _srt_cues(render_alignment(result, "srt", "u", WriteOptions(min_gap=100.0)))
+    assert written == [(0, 500, ["Hello"]), (1000, 2000, ["there"])]
 
 
 def test_without_word_segments_layout_falls_back_to_one_cue_per_segment():

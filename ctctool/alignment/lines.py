@@ -63,11 +63,25 @@ def align_lines(log_probs: torch.Tensor, text: str, vocab: Vocabulary, times: Sp
     """The alignment of ``text`` (one segment per non-empty line) to (T, C) ``log_probs``, with wrong lines
     found and kept from pulling their neighbours (see the module docstring)."""
     ends, between = star_places(star)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    written = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in written if not _is_star(line)]
+    stars_before = []  # per user line: the lone-star lines written just before it (and at the end: after the last)
+    count = 0
+    for line in written:
+        if _is_star(line):
+            count += 1
+        else:
+            stars_before.append(count)
+            count = 0
+    stars_before.append(count)
+
+    if not lines:
+        raise CtcToolError("transcript: nothing to align: it holds only stars (*); expected the words spoken")
 
     def run(replaced: frozenset[int]) -> _Pass:
         return _align_pass(log_probs, lines, replaced, vocab, times, model=model, min_confidence=min_confidence,
-                           correction=correction, spelling=spelling, ends=ends, between=between)
+                           correction=correction, spelling=spelling, ends=ends, between=between,
+                           stars_before=stars_before)
 
     first = run(frozenset())
     flagged = frozenset(k for k, segment in enumerate(first.result.segments) if segment.flagged)
@@ -82,15 +96,23 @@ def align_lines(log_probs: torch.Tensor, text: str, vocab: Vocabulary, times: Sp
     return _merged(final.result, {k: alone[k] for k in wrong}, {k: final.star_frames[k] for k in wrong}, times)
 
 
+def _is_star(line: str) -> bool:
+    """A line of stars alone: it absorbs speech, it is not a line of the transcript's output."""
+    return set(line.split()) == {STAR}
+
+
 def _align_pass(log_probs, lines, replaced, vocab, times, *, model, min_confidence, correction, spelling, ends,
-                between) -> _Pass:
+                between, stars_before=None) -> _Pass:
     from ctctool.alignment.pipeline import align_prepared, star_class
 
+    stars_before = stars_before or [0] * (len(lines) + 1)
     layout: list[tuple[str, int | None]] = []  # (line text, user line) per transcript line
     for k, line in enumerate(lines):
-        if between and k:
+        if stars_before[k] or between and k:
             layout.append((STAR, None))
         layout.append((STAR if k in replaced else line, k))
+    if stars_before[-1]:
+        layout.append((STAR, None))
     if ends:
         layout = [(STAR, None), *layout, (STAR, None)]
     text = "\n".join(line for line, _ in layout)

@@ -199,14 +199,20 @@ def clip_options(folder: Path | None, pad: float, rate: str, emissions: Path | N
     return ClipOptions(Path(folder), pad, rate)
 
 
-def check_split(split, inputs: list):
-    """Before any work: the clips folder of ``split`` can be written and spares ``inputs``; the keys of the
-    input files no clip may replace (None without ``split``)."""
+def check_split(split, inputs: list, outputs: dict | None = None):
+    """Before any work: the clips folder of ``split`` can be written and spares ``inputs``, and no output of
+    ``outputs`` (flag -> path) lies in it, where clips and their manifests go; the keys of the input files no clip
+    may replace (None without ``split``)."""
     if split is None:
         return None
     from ctctool.io.clips import check_clip_folder, input_keys
 
     check_clip_folder(split.folder, "--split-audio", inputs)
+    folder = Path(split.folder).resolve()
+    for flag, path in (outputs or {}).items():
+        if path is not None and str(path) != "-" and Path(path).resolve().parent == folder:
+            raise CtcToolError(f"{flag} {path}: is in the --split-audio folder {split.folder}, where the clips and "
+                               "manifest.jsonl go; write it elsewhere")
     return input_keys(inputs)
 
 

@@ -87,7 +87,7 @@ def align(
         raise typer.BadParameter(hint, param_hint="PATHS")
     check_files({"--output": output, "--plot": plot}, [*paths, emissions, vocab, tokenizer, Path(model)],
                 stdout_carries="the alignment" if output is None else None)
-    inputs.check_split(split, [*paths, output, plot])
+    inputs.check_split(split, [*paths, output, plot], {"--output": output, "--plot": plot})
     if plot is not None:
         from ctctool.io.plot import plot_file
 

@@ -134,8 +134,9 @@ def _cues(result: AlignedTranscript, options: WriteOptions, fmt: str) -> list[tu
     """(start ms, end ms, cue), in order, each at least 1 ms long, none starting before the previous ends.
 
     One cue per segment, as written; with ``options.cues``, one per re-timed cue; with a line width or cue
-    duration limit (and the segment of each word known), the cues of ``layout_cues``. Cues closer than
-    ``options.min_gap`` end earlier (keeping at least half their length) or else start later.
+    duration limit (and the segment of each word known), the cues of ``layout_cues``. A cue closer than
+    ``options.min_gap`` to the next ends earlier, keeping at least half its length (the gap is smaller where
+    that is not enough: a cue never starts after its first word).
     """
     check_layout(options.max_line_width, options.max_lines, options.max_cue_duration, options.min_gap)
     word_segment = result.word_segment if len(result.word_segment) == len(result.words) else ()
@@ -154,11 +155,11 @@ def _cues(result: AlignedTranscript, options: WriteOptions, fmt: str) -> list[tu
         start, end = _ms(cue.start), _ms(cue.end)
         if out:
             previous_start, previous_end, previous = out[-1]
-            if gap and previous_end > start - gap:
+            if gap and previous_end > start - gap:  # the earlier cue ends sooner, down to half its length
                 keep = max((previous_end - previous_start + 1) // 2, 1)
-                previous_end = max(start - gap, previous_start + keep)
+                previous_end = min(previous_end, max(start - gap, previous_start + keep))
                 out[-1] = (previous_start, previous_end, previous)
-            start = max(start, previous_end + gap)
+            start = max(start, previous_end)  # never later than its words: the gap is then smaller
         out.append((start, max(end, start + 1), cue))
     return out
 

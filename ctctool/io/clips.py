@@ -201,9 +201,10 @@ def split_audio(segments: Sequence, waveform, sample_rate: int, folder: str | os
         if _key(target) in inputs:
             raise CtcToolError(f"{target}: is one of the input files; writing there would destroy it, so split the "
                                "audio into another folder")
+    where = os.path.abspath(source)
+    _check_same_source(part, where, item_id)
     part.parent.mkdir(parents=True, exist_ok=True)
     records = []
-    where = os.path.abspath(source)
     for clip in clips:
         name = None if clip.reason == NOT_ALIGNED else clip_name(item_id, clip.line)
         if name is not None:
@@ -219,6 +220,21 @@ def split_audio(segments: Sequence, waveform, sample_rate: int, folder: str | os
     with atomic_open(part, "w") as handle:
         handle.writelines(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records)
     return tuple(records)
+
+
+def _check_same_source(part: Path, source: str, item_id: str) -> None:
+    """A CtcToolError when ``part`` already lists clips named ``item_id`` of another audio file: its clips would
+    be replaced by this one's (two files of the same name from different folders)."""
+    if not part.is_file():
+        return
+    try:
+        earlier = {json.loads(line).get("source") for line in part.read_text(encoding="utf-8").splitlines() if line}
+    except (ValueError, AttributeError, OSError):
+        return  # unreadable: rewritten like any stale part
+    others = sorted(str(s) for s in earlier if s and s != source)
+    if others:
+        raise CtcToolError(f"{part.parent.parent}: already holds the clips {item_id}_*.wav of {others[0]}; "
+                           f"{source} has the same name: split it into another --split-audio folder")
 
 
 def part_file(folder: str | os.PathLike, item_id: str) -> Path:
