@@ -113,3 +113,10 @@ def test_a_line_of_stars_absorbs_speech_and_is_not_a_segment(text):
     result = _align(text)
     assert [s.text for s in result.segments] == ["the quick brown", "fox jumps over lazy"]
     assert _times(result, 1) == [(w, *PLANTED[w]) for w in ("fox", "jumps", "over", "lazy")]
+
+
+def test_a_transcript_of_stars_alone_is_refused():
+    from ctctool import CtcToolError
+
+    with pytest.raises(CtcToolError, match=r"transcript: nothing to align: it holds only stars \(\*\); expected the words"):
+        _align("*\n* *")

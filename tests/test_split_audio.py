@@ -346,6 +346,6 @@ def test_a_second_file_of_the_same_name_does_not_replace_the_first_ones_clips(tm
     (other / "hello.wav").write_bytes(HELLO.read_bytes())
     before = {p.name: p.read_bytes() for p in (tmp_path / "clips").glob("*.wav")}
     result = run_cli("align", other / "hello.wav", HELLO_TEXT, "--split-audio", tmp_path / "clips", "-o", tmp_path / "b.json")
-    assert result.exit_code == 1 and "has the same name: split it into another --split-audio folder" in result.stderr
+    assert result.exit_code == 1 and "has the same name: split it into another folder" in result.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "clips").glob("*.wav")} == before
     assert not (tmp_path / "b.json").exists()

@@ -75,7 +75,7 @@ def align_lines(log_probs: torch.Tensor, text: str, vocab: Vocabulary, times: Sp
             count = 0
     stars_before.append(count)
 
-    if not lines:
+    if written and not lines:
         raise CtcToolError("transcript: nothing to align: it holds only stars (*); expected the words spoken")
 
     def run(replaced: frozenset[int]) -> _Pass:

@@ -234,7 +234,7 @@ def _check_same_source(part: Path, source: str, item_id: str) -> None:
     others = sorted(str(s) for s in earlier if s and s != source)
     if others:
         raise CtcToolError(f"{part.parent.parent}: already holds the clips {item_id}_*.wav of {others[0]}; "
-                           f"{source} has the same name: split it into another --split-audio folder")
+                           f"{source} has the same name: split it into another folder")
 
 
 def part_file(folder: str | os.PathLike, item_id: str) -> Path:
