@@ -34,8 +34,9 @@ ALLOWED = {
     "models": {"errors", "_files", "vocab", "subword", "devices", "audio", "alignment", "io"},
     "training": {"errors", "_files", "vocab", "text", "audio", "decoding", "metrics", "models", "io"},
     "io": {"errors", "_files", "vocab", "subword", "alignment", "decoding"},
+    "corpus": {"errors", "_files", "vocab", "text", "audio", "alignment", "decoding", "lm", "models", "io"},
     "cli": {"errors", "_files", "vocab", "_checks", "devices", "loss", "metrics", "text", "audio", "alignment", "decoding",
-            "lm", "models", "training", "io", "kernels"},
+            "lm", "models", "training", "io", "kernels", "corpus"},
     "__init__": {"errors"},
     "__main__": {"cli"},
 }

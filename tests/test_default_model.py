@@ -41,7 +41,7 @@ def test_transcribe_reads_the_examples():
     lines = result.stdout.splitlines()
     assert [line.split(" ", 1)[0] for line in lines] == [utt_id for utt_id, _, _ in METADATA]
     report = score_corpus([text for _, text, _ in METADATA], [line.split(" ", 1)[1] for line in lines])
-    assert report.wer <= 0.05  # beam search with the default model's own LM
+    assert report.cer <= 0.2  # greedy decoding, no LM: the acoustic model alone
 
 
 def test_the_default_lm_corrects_greedy_spelling():

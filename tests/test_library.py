@@ -226,10 +226,20 @@ def test_transcribe_words_carry_the_boundary_correction(model):
 def test_transcribe_lm_auto_means_the_default_models_lm_only_with_the_default_model(model):
     samples, rate = soundfile.read(HELLO, dtype="float32")
     waveform = torch.from_numpy(samples)
-    auto = ctctool.transcribe(waveform, model, sample_rate=rate)
+    auto = ctctool.transcribe(waveform, model, sample_rate=rate, lm="auto")
     default = ctctool.transcribe(waveform, model, sample_rate=rate, lm="default")
     assert auto == default
     assert auto.hypotheses[0].lm_score != 0.0
+
+
+def test_transcribe_uses_no_lm_unless_asked(model):
+    """No LM is applied to user audio by default: the result is the greedy path's."""
+    log_probs, _ = ctctool.audio_log_probs(model, HELLO)
+    by_default = ctctool.transcribe(HELLO, model)
+    assert all(h.lm_score == 0.0 for h in by_default.hypotheses)
+    greedy = log_probs.argmax(-1).tolist()
+    collapsed = [c for i, c in enumerate(greedy) if c != model.vocab.blank and (i == 0 or c != greedy[i - 1])]
+    assert by_default.text == model.vocab.decode(collapsed).strip()
 
 
 def test_cli_maps_parameter_mentions_to_flags():
@@ -249,7 +259,7 @@ def test_transcribe_lm_auto_is_none_for_another_model(tmp_path):
 
     copy = tmp_path / "mine.pt"
     shutil.copy(Path(ctctool.__file__).parent / "models" / "default_en.pt", copy)
-    result = ctctool.transcribe(HELLO, str(copy))
+    result = ctctool.transcribe(HELLO, str(copy), lm="auto")
     assert all(h.lm_score == 0.0 for h in result.hypotheses)
     assert result == ctctool.transcribe(HELLO, str(copy), lm="none")
 

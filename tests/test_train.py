@@ -225,3 +225,47 @@ def test_a_resumed_fine_tuning_run_remembers_its_start(corpus_dir, tmp_path):
     assert stopped["finished"] is False
     train(corpus, vocab, tmp_path / "ft.pt", TrainConfig(epochs=1, **CONFIG), device=torch.device("cpu"), resume=True)
     assert load_checkpoint(tmp_path / "ft.pt")["train_state"]["config"]["init_from"] == str(tmp_path / "base.pt")
+
+
+def test_dev_set_is_validated_and_all_of_data_trained(corpus_dir, tmp_path):
+    dev = tmp_path / "dev"
+    make_corpus(dev, count=5)
+    result = run_cli("train", corpus_dir, "--dev", dev, "--out", tmp_path / "m.pt", "--epochs", "1", "--preset", "tiny",
+                     "--features", "logmel", "--batch-seconds", "4", "--threads", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "training on 24 utterances" in result.stderr and "validating on 5" in result.stderr
+
+
+def _tone(frequency, seconds=1.0, rate=16000):
+    t = torch.arange(int(seconds * rate)) / rate
+    return torch.sin(2 * torch.pi * frequency * t)
+
+
+def _peak_hz(wave, rate=16000):
+    spectrum = torch.fft.rfft(wave * torch.hann_window(wave.numel()))
+    return float(spectrum.abs().argmax()) * rate / wave.numel()
+
+
+def test_speed_perturbation_scales_duration_and_pitch_together():
+    from ctctool.training.batches import SPEED_FACTORS, perturb_speed
+
+    seen = set()
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(40):
+        out = perturb_speed(_tone(500.0), 16000, generator)
+        factor = 16000 / out.numel()  # played `factor` times faster: 1/factor as long
+        nearest = min(SPEED_FACTORS, key=lambda f: abs(f - factor))
+        assert abs(nearest - factor) < 1e-3
+        assert abs(_peak_hz(out) - 500.0 * nearest) < 2.0  # and the tone rises by the same factor
+        seen.add(nearest)
+    assert seen == set(SPEED_FACTORS)
+
+
+def test_telephone_band_removes_what_is_above_4_khz_and_keeps_what_is_below():
+    from ctctool.training.batches import telephone_band
+
+    low, high = _tone(1000.0), _tone(6000.0)
+    assert telephone_band(low, 16000).numel() == low.numel()
+    kept = telephone_band(low, 16000)[1000:-1000].pow(2).mean() / low[1000:-1000].pow(2).mean()
+    removed = telephone_band(high, 16000)[1000:-1000].pow(2).mean() / high[1000:-1000].pow(2).mean()
+    assert kept > 0.95 and removed < 1e-3

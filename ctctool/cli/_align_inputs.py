@@ -6,11 +6,8 @@ import sys
 from pathlib import Path
 
 from ctctool.alignment.timing import AlignedTranscript
-from ctctool.cli._common import check_files
 from ctctool.errors import CtcToolError
 
-EXTENSIONS = {"json": "json", "ctm": "ctm", "srt": "srt", "vtt": "vtt", "textgrid": "TextGrid",
-              "audacity": "txt", "tsv": "tsv", "whisperx": "json", "ass": "ass", "html": "html"}
 
 
 def spelling(romanize: bool, language: str):
@@ -128,61 +125,18 @@ def write(result: AlignedTranscript, fmt: str, output: Path | None, utterance_id
         write_alignment(output, result, fmt, utterance_id, options)
 
 
-def align_manifest(manifest: Path, out_dir: Path, model_spec: str, device, fmt: str, min_confidence: float,
-                   star, audio_stream: int | None, revision: str | None, spelling, split=None,
+def align_manifest(manifest: Path, out_dir, model_spec: str, device, fmt: str, min_confidence: float,
+                   star, audio_stream: int | None, revision: str | None, spelling, split, flags,
                    ctm_words: str = "normalized", listing: bool = False) -> None:
-    """Align every item of a manifest into ``out_dir``; skip items already written; list failures; exit 1 if any.
-    ``split``: cut clips too (see ``ctctool.io.clips``); ``listing``: write ``out_dir/alignments.jsonl`` (see
-    ``ctctool.io.alignment_manifest``)."""
-    from ctctool.alignment.pipeline import align_model_output
+    """Align every item of a manifest into ``out_dir`` (see ``ctctool.corpus``): in batches, shards or on Ray as
+    ``flags`` say; items already written are skipped; failures listed; exit 1 if any. ``split``: cut clips too
+    (see ``ctctool.io.clips``); ``listing``: write ``alignments.jsonl`` (see ``ctctool.io.alignment_manifest``)."""
     from ctctool.cli._batch import run_manifest
-    from ctctool.io import alignment_manifest as lines
-    from ctctool.io.alignment_writers import WriteOptions, render_alignment
-    from ctctool.io.clips import part_file
-    from ctctool.models.inference import audio_log_probs
-    from ctctool.models.loading import as_model
+    from ctctool.corpus.jobs import AlignJob
 
-    extension, protected = EXTENSIONS[fmt], {}
-
-    def prepare(items):
-        if listing:
-            check_files({"--output-manifest": Path(out_dir) / lines.ALIGNMENTS_FILE}, [manifest])
-            if (Path(out_dir) / lines.SCORES_FOLDER).is_file():
-                raise CtcToolError(f"--output-manifest: {Path(out_dir) / lines.SCORES_FOLDER} is a file; that name "
-                                   "is the folder of each item's scores: move the file")
-        protected["inputs"] = check_split(split, [manifest, *(item.audio for item in items)])
-
-    def make_work():
-        model = as_model(model_spec, device, revision=revision)
-
-        def work(item):
-            waveform, rate = clip_source(model, item.audio, split, audio_stream)
-            log_probs, duration = audio_log_probs(model, waveform, rate, audio_stream=audio_stream)
-            result = align_model_output(log_probs, item.text, model, source=str(item.audio),
-                                        min_confidence=min_confidence, star=star, spelling=spelling)
-            clips = None
-            if split is not None:
-                records = cut_clips(split, result, waveform, rate, item.audio, item.id, protected["inputs"])
-                clips = lines.relative_clips(out_dir, split.folder, records)
-            if listing:
-                lines.write_item_line(out_dir, lines.item_line(item, duration, f"{item.id}.{extension}",
-                                                               lines.alignment_scores(result.segments), clips))
-            return render_alignment(result, fmt, item.id, WriteOptions(
-                ctm_words=ctm_words, audio=str(item.audio), destination=str(Path(out_dir) / f"{item.id}.{extension}")))
-        return work
-
-    def finish(items):
-        if listing:
-            lines.rebuild_alignment_manifest(out_dir, items, extension)
-        if split is not None:
-            merge_clips(split, [item.id for item in items])
-
-    def also_written(item):  # an item is done when its alignment and these are there
-        return ([part_file(split.folder, item.id)] if split else []) + ([lines.kept_file(out_dir, item.id)] if listing
-                                                                        else [])
-
-    run_manifest(manifest, out_dir, extension, make_work, "aligned", prepare=prepare, finish=finish,
-                 also_written=also_written)
+    job = AlignJob(fmt=fmt, min_confidence=min_confidence, star=star, spelling=spelling, ctm_words=ctm_words,
+                   split_audio=split, output_manifest=listing, audio_stream=audio_stream)
+    run_manifest(job, manifest, out_dir, model_spec, device, revision, flags)
 
 
 def clip_options(folder: Path | None, pad: float, rate: str, emissions: Path | None):

@@ -8,6 +8,8 @@ from typing import Annotated, List, Literal, Optional
 import typer
 
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
+from ctctool.cli._batch import (BATCH_SIZE, BatchFlags, BatchSizeOption, CpusOption, ExecutorOption, GpusOption,
+                               JsonSummaryOption, MergeOption, RayAddressOption, ShardOption, WorkersOption)
 from ctctool.cli._common import (FRAME_SHIFT, OFFSET, UNIT_INTERVAL, BlankOption, DeviceOption, TokenizerOption,
                                 check_files, reports_errors)
 from ctctool.cli._common import NON_NEGATIVE, POSITIVE
@@ -31,7 +33,7 @@ def align(
     blank: BlankOption = None,
     model: Annotated[str, typer.Option(help="Acoustic model for audio: default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id), or an LJSpeech folder, to align into --out-dir.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option(help="With --manifest: one output file per item; items already there are skipped.")] = None,
+    out_dir: Annotated[Optional[str], typer.Option(help="With --manifest: one output file per item; items already there are skipped. A folder, or a URI pyarrow opens (s3://bucket/aligned).", show_default=False)] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = "json",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
     max_line_width: Annotated[Optional[int], typer.Option(min=1, help="srt, vtt, ass: wrap cue text at this many characters per line and cut longer lines into several cues, between words (e.g. 42, as broadcasters use). Default: one cue per transcript line.")] = None,
@@ -52,6 +54,15 @@ def align(
     revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    shard: ShardOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
+    workers: WorkersOption = 1,
+    num_gpus_per_worker: GpusOption = 0.0,
+    cpus_per_worker: CpusOption = 1.0,
+    json_summary: JsonSummaryOption = False,
+    merge_reports: MergeOption = False,
 ) -> None:
     """Timestamps of every word, character and line of a transcript (Viterbi over the CTC lattice)."""
     from ctctool.cli import _align_inputs as inputs
@@ -73,15 +84,17 @@ def align(
     if any(layout.values()) and (output_format not in ("srt", "vtt", "ass") or manifest is not None):
         raise typer.BadParameter("apply to --format srt, vtt or ass, without --manifest",
                                  param_hint="--max-line-width/--max-lines/--max-cue-duration/--min-gap")
+    flags = BatchFlags(batch_size, shard, executor, ray_address, workers, num_gpus_per_worker, cpus_per_worker,
+                       json_summary, merge_reports)
     if manifest is not None:
         if paths or emissions is not None or out_dir is None:
             raise typer.BadParameter("--manifest takes no AUDIO/TRANSCRIPT and needs --out-dir", param_hint="--manifest")
         if output is not None or plot is not None:
             raise typer.BadParameter("with --manifest, outputs go to --out-dir", param_hint="--output/--plot")
         inputs.align_manifest(manifest, out_dir, model, device, output_format, min_confidence, star, audio_stream,
-                              revision, spelling, split, ctm_words=ctm_words,
-                              listing=output_manifest)
+                              revision, spelling, split, flags, ctm_words=ctm_words, listing=output_manifest)
         return
+    flags.check_unused()
     if len(paths) != (1 if emissions is not None else 2):
         hint = "with --emissions, give only the TRANSCRIPT" if emissions else "expected AUDIO TRANSCRIPT (or --emissions FILE TRANSCRIPT)"
         raise typer.BadParameter(hint, param_hint="PATHS")

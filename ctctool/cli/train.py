@@ -19,6 +19,7 @@ app = typer.Typer()
 def train(
     data: Annotated[Path, typer.Argument(help="LJSpeech folder (metadata.csv id|text|normalized + wavs/) or a JSONL manifest (audio_filepath, text).")],
     out: Annotated[Path, typer.Option(help="Checkpoint file, rewritten atomically after every epoch.")],
+    dev: Annotated[Optional[Path], typer.Option(help="Validate on this set (a folder or manifest like DATA) after every epoch and train on all of DATA; default: hold out a tenth of DATA.")] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split.")] = 30,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out exactly where it stopped.")] = False,
     init: Annotated[Optional[str], typer.Option(help="Fine-tune: start from this model's weights (default, or a ctctool checkpoint) with a fresh optimizer and schedule; its size, features and vocabulary are kept.")] = None,
@@ -43,7 +44,7 @@ def train(
     from ctctool.training.loop import TrainConfig, starting_point, train as run_training
     from ctctool.vocab import default_vocabulary
 
-    check_files({"--out": out}, [data, data / "metadata.csv", vocab, Path(init) if init else None])
+    check_files({"--out": out}, [data, data / "metadata.csv", dev, vocab, Path(init) if init else None])
     if threads:
         torch.set_num_threads(threads)
     target = resolve_device(device)
@@ -56,7 +57,8 @@ def train(
         raise CtcToolError(f"--preset {preset}: --init {init} brings its own network size; leave --preset out")
     vocabulary = load_vocabulary(vocab) if vocab else base.vocab if base else default_vocabulary()
     corpus = read_corpus(data, vocabulary)
-    check_files({"--out": out}, [utterance.audio for utterance in corpus.utterances])
+    dev_corpus = read_corpus(dev, vocabulary) if dev is not None else None
+    check_files({"--out": out}, [u.audio for u in corpus.utterances + (dev_corpus.utterances if dev_corpus else ())])
     if features is None:  # --init's features, or those of the run --resume continues, or the recipe's
         saved = base or (starting_point(out) if resume and out.is_file() else None)
         features = saved.features if saved else "spectrogram"
@@ -64,7 +66,7 @@ def train(
                          learning_rate=learning_rate, seed=seed, augment=augment, max_minutes=max_minutes)
     with TrainProgress(enabled=dist.rank == 0, corpus=corpus) as progress:
         run_training(corpus, vocabulary, out, config, device=target, resume=resume, init=base,
-                     on_event=progress.event, dist=dist)
+                     on_event=progress.event, dist=dist, dev=dev_corpus)
 
 
 def _starting_point(spec: str):

@@ -8,7 +8,7 @@ from typing import Mapping
 from ctctool.alignment.timing import TimedSpan
 from ctctool.decoding.decoder import DecodedWord, Decoding, decode
 from ctctool.decoding.options import OOV_PENALTY, TOKEN_MIN_LOG_PROB
-from ctctool.lm.loading import AUTO, as_language_model
+from ctctool.lm.loading import as_language_model
 from ctctool.models.inference import audio_log_probs
 from ctctool.models.loading import DEFAULT_MODEL, as_model
 
@@ -18,7 +18,7 @@ def transcribe(
     model="default",
     *,
     sample_rate: int | None = None,
-    lm=AUTO,
+    lm=None,
     hotwords: Mapping[str, float] | None = None,
     beam_width: int | None = None,
     nbest: int = 1,
@@ -35,19 +35,39 @@ def transcribe(
         audio: an audio file, or a (samples,) float waveform at ``sample_rate`` Hz (default: the model's).
         model: an acoustic model or a spec (``default``, a checkpoint file, a wav2vec2-style folder),
             loaded onto ``device``.
-        lm: a word n-gram model, a file (ARPA or KenLM binary), ``default`` (the default model's LM),
-            ``none``/None, or ``auto``: the default model's LM when ``model`` is the default model.
+        lm: None (the default: no LM, greedy unless hotwords or ``beam_width`` ask for a search), a word
+            n-gram model, a file (ARPA or KenLM binary), ``default`` (the general English LM shipped with the
+            default model), ``none``, or ``auto``: that LM when ``model`` is the default model.
         audio_stream: the audio stream of a video or multi-stream file (0, the default: the first).
         Other options as for ``ctctool.decode``. Word times are in seconds and carry the model's
         boundary correction, as alignments do.
     """
     acoustic = as_model(model, device)
-    language_model = as_language_model(lm, default_model=getattr(acoustic, "name", None) == DEFAULT_MODEL)
     log_probs, _ = audio_log_probs(acoustic, audio, sample_rate, audio_stream=audio_stream)
-    result = decode(log_probs, vocab=acoustic.vocab, lm=language_model, hotwords=hotwords, beam_width=beam_width,
+    return transcribe_log_probs(log_probs, acoustic, lm=lm, hotwords=hotwords, beam_width=beam_width, nbest=nbest,
+                                alpha=alpha, beta=beta, oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob)
+
+
+def transcribe_log_probs(
+    log_probs,
+    model,
+    *,
+    lm=None,
+    hotwords: Mapping[str, float] | None = None,
+    beam_width: int | None = None,
+    nbest: int = 1,
+    alpha: float | None = None,
+    beta: float | None = None,
+    oov_penalty: float = OOV_PENALTY,
+    token_min_log_prob: float = TOKEN_MIN_LOG_PROB,
+) -> Decoding:
+    """``transcribe`` of (T, C) ``log_probs`` that ``model`` (an acoustic model, or its ``ModelInfo``) computed:
+    its vocabulary, frame timing and boundary correction give the text and the word times in seconds."""
+    language_model = as_language_model(lm, default_model=getattr(model, "name", None) == DEFAULT_MODEL)
+    result = decode(log_probs, vocab=model.vocab, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                     nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
-                    token_min_log_prob=token_min_log_prob, frame_shift=acoustic.frame_shift,
-                    frame_offset=acoustic.frame_offset)
-    spans = acoustic.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words))
+                    token_min_log_prob=token_min_log_prob, frame_shift=model.frame_shift,
+                    frame_offset=model.frame_offset)
+    spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words))
     words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, s.start, s.end) for w, s in zip(result.words, spans))
     return replace(result, words=words)

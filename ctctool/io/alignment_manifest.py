@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Sequence
 
 from ctctool.errors import CtcToolError
-from ctctool.io.atomic import atomic_open
-from ctctool.io.text import parse_json, read_text
+from ctctool.io.text import decode_text, parse_json
 
 ALIGNMENTS_FILE = "alignments.jsonl"
 SCORES_FOLDER = "scores"
@@ -49,58 +47,59 @@ def item_line(item, duration: float | None, output: str, scores: dict | None = N
     return line
 
 
-def kept_file(out_dir: str | os.PathLike, item_id: str) -> Path:
-    """Where the line of item ``item_id`` is kept (see ``write_item_line``)."""
-    return Path(out_dir) / SCORES_FOLDER / f"{item_id}.json"
+def kept_name(item_id: str) -> str:
+    """Where the line of item ``item_id`` is kept, relative to the out-dir (see ``line_bytes``)."""
+    return f"{SCORES_FOLDER}/{item_id}.json"
 
 
-def write_item_line(out_dir: str | os.PathLike, line: dict) -> Path:
-    """Keep ``line`` (see ``item_line``) in ``<out_dir>/scores/<id>.json`` for the next rebuild."""
-    path = kept_file(out_dir, line["id"])
-    path.parent.mkdir(exist_ok=True)
-    with atomic_open(path, "w") as handle:
-        handle.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
-    return path
+def line_bytes(line: dict) -> bytes:
+    """The kept file of ``line`` (see ``item_line``): one JSON line, for the next rebuild."""
+    return (json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-def relative_clips(out_dir: str | os.PathLike, clips_folder: str | os.PathLike, records: Sequence[dict]) -> list[str]:
-    """The clip files of ``records`` (lines of a clips manifest in ``clips_folder``), relative to ``out_dir``."""
-    base, folder = os.path.realpath(out_dir), os.path.realpath(clips_folder)
-    return [os.path.relpath(os.path.join(folder, r["audio_filepath"]), base)
-            for r in records if r.get("audio_filepath")]
+def relative_clips(out_dir: str | os.PathLike | None, clips_folder: str | os.PathLike,
+                   records: Sequence[dict]) -> list[str]:
+    """The clip files of ``records`` (lines of a clips manifest in ``clips_folder``), relative to ``out_dir``
+    (absolute when the out-dir is not a local folder, None)."""
+    folder = os.path.realpath(clips_folder)
+    files = [os.path.join(folder, r["audio_filepath"]) for r in records if r.get("audio_filepath")]
+    return files if out_dir is None else [os.path.relpath(f, os.path.realpath(out_dir)) for f in files]
 
 
-def rebuild_alignment_manifest(out_dir: str | os.PathLike, items: Sequence, extension: str) -> int:
-    """Write ``<out_dir>/alignments.jsonl``: a line for every item whose alignment file is in ``out_dir`` (the
-    ``items`` of this run in order, then the others kept in ``scores/`` by id); returns the number of lines.
-    An item of ``items`` whose ``<id>.<extension>`` is there but whose line was never kept gets null scores."""
-    out = Path(out_dir)
-    kept = _kept_lines(out / SCORES_FOLDER)
+def rebuild_alignment_manifest(out_dir, items: Sequence, extension: str) -> int:
+    """Write ``alignments.jsonl`` in ``out_dir`` (a folder or an ``ctctool.io.out_folder`` folder): a line for
+    every item whose alignment file is there (the ``items`` of this run in order, then the others kept in
+    ``scores/`` by id); returns the number of lines. An item of ``items`` whose ``<id>.<extension>`` is there but
+    whose line was never kept gets null scores."""
+    from ctctool.io.out_folder import jsonl_bytes, output_folder
+
+    out = output_folder(out_dir)
+    present = out.names()
+    kept = _kept_lines(out, present)
     lines, listed = [], set()
     for item in items:
         line = kept.get(item.id)
-        if line is None or not (out / str(line.get("alignment_filepath"))).is_file():
-            line = item_line(item, None, f"{item.id}.{extension}") if (out / f"{item.id}.{extension}").is_file() \
-                else None
+        if line is None or str(line.get("alignment_filepath")) not in present:
+            line = item_line(item, None, f"{item.id}.{extension}") if f"{item.id}.{extension}" in present else None
         if line is not None:
             lines.append(line)
             listed.add(item.id)
     for item_id in sorted(set(kept) - listed):
-        if (out / str(kept[item_id].get("alignment_filepath"))).is_file():
+        if str(kept[item_id].get("alignment_filepath")) in present:
             lines.append(kept[item_id])
-    with atomic_open(out / ALIGNMENTS_FILE, "w") as handle:
-        handle.writelines(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n" for line in lines)
+    out.write_bytes(ALIGNMENTS_FILE, jsonl_bytes(lines))
     return len(lines)
 
 
-def _kept_lines(folder: Path) -> dict[str, dict]:
+def _kept_lines(out, present: set[str]) -> dict[str, dict]:
     kept = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        if path.name.startswith("."):
-            continue  # a temporary file a crash left behind
-        line = parse_json(read_text(path), str(path))
+    for name in sorted(n for n in present if n.startswith(f"{SCORES_FOLDER}/") and n.endswith(".json")):
+        if "/" in name[len(SCORES_FOLDER) + 1:]:
+            continue
+        where = out.where(name)
+        line = parse_json(decode_text(out.read_bytes(name), where), where)
         if not isinstance(line, dict) or not isinstance(line.get("id"), str):
-            raise CtcToolError(f"{path}: expected the JSON line of an aligned item (with its id); delete it, and the "
+            raise CtcToolError(f"{where}: expected the JSON line of an aligned item (with its id); delete it, and the "
                                "item's alignment file to align the item again")
         kept[line["id"]] = line
     return kept

@@ -34,6 +34,9 @@ from ctctool.io.html_page import render_html
 from ctctool.alignment.timing import AlignedTranscript, TimedSpan
 
 FORMATS = ("json", "ctm", "srt", "vtt", "ass", "textgrid", "audacity", "tsv", "whisperx", "html")
+#: The file extension of each format (a batch run names each item's file ``<id>.<extension>``).
+EXTENSIONS = {"json": "json", "ctm": "ctm", "srt": "srt", "vtt": "vtt", "textgrid": "TextGrid",
+              "audacity": "txt", "tsv": "tsv", "whisperx": "json", "ass": "ass", "html": "html"}
 
 
 @dataclass(frozen=True)

@@ -58,19 +58,20 @@ class Manifest:
     rejected: tuple[RejectedItem, ...]
 
 
-def read_manifest_items(path: str | os.PathLike) -> Manifest:
+def read_manifest_items(path: str | os.PathLike, *, needs_text: bool = True) -> Manifest:
     """The items of a JSONL manifest or of an LJSpeech folder (see the module docstring).
 
-    A missing or unreadable list is a CtcToolError; a bad line is a rejected item.
+    A missing or unreadable list is a CtcToolError; a bad line is a rejected item. ``needs_text=False``: a JSONL
+    line may leave ``text`` out (audio to transcribe), and its item's text is empty.
     """
     source = Path(path)
     if str(source) == STDIO:
-        return read_manifest(source)
+        return read_manifest(source, needs_text=needs_text)
     if source.is_dir():
         return read_ljspeech(source)
     if not source.exists():
         raise CtcToolError(f"{source}: no such folder or file; expected a JSONL manifest or an LJSpeech folder")
-    return read_manifest(source)
+    return read_manifest(source, needs_text=needs_text)
 
 
 def read_items(path: str | os.PathLike) -> list[ManifestItem]:
@@ -81,10 +82,10 @@ def read_items(path: str | os.PathLike) -> list[ManifestItem]:
     return list(manifest.items)
 
 
-def read_manifest(path: str | os.PathLike) -> Manifest:
+def read_manifest(path: str | os.PathLike, *, needs_text: bool = True) -> Manifest:
     """Items of a JSONL manifest; blank lines are skipped."""
     manifest = Path(path)
-    return _read_rows(manifest, lambda line, where: _json_item(parse_json(line, where), manifest, where))
+    return _read_rows(manifest, lambda line, where: _json_item(parse_json(line, where), manifest, where, needs_text))
 
 
 def _read_rows(file: Path, parse_row) -> Manifest:
@@ -104,9 +105,11 @@ def _read_rows(file: Path, parse_row) -> Manifest:
     return Manifest(tuple(items), tuple(rejected))
 
 
-def _json_item(value, manifest: Path, where: str) -> ManifestItem:
+def _json_item(value, manifest: Path, where: str, needs_text: bool = True) -> ManifestItem:
     if not isinstance(value, dict):
         raise CtcToolError(f"{where}: expected a JSON object with audio_filepath and text, found {_kind(value)}")
+    if not needs_text and "text" not in value:
+        value = {**value, "text": ""}
     for field in ("audio_filepath", "text"):
         if field not in value:
             raise CtcToolError(f"{where}: no {field!r}; expected an object with audio_filepath and text")

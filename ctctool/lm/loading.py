@@ -13,7 +13,7 @@ from ctctool.lm.kenlm_binary import is_kenlm_binary, load_kenlm
 from ctctool.lm.kenlm_model import KenlmModel
 from ctctool.lm.ngram import NgramModel
 
-#: The default English model's word 3-gram LM, estimated from its training transcripts.
+#: The word 3-gram LM shipped with the default English model: general English running text (see docs/default_model.md).
 DEFAULT_LM_FILE = Path(__file__).resolve().parent.parent / "models" / "default_en.arpa.gz"
 #: Specs that name no file: the default model's LM, that LM only with the default model, no LM.
 DEFAULT, AUTO, NONE = "default", "auto", "none"

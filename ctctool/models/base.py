@@ -8,6 +8,7 @@ interval is centred on what the frame sees (see ``receptive_field_offset``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -40,6 +41,26 @@ class AcousticModel(Protocol):
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:
         """(samples,) float32 mono at ``sample_rate`` -> (T, C) log-probs on the model's device."""
         ...
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What turns a model's log-probs into times and text, without its weights: the attributes of an
+    ``AcousticModel`` but ``log_probs``. Small and picklable, for workers that align or decode what another
+    worker's model computed (``align_emissions(model=info)`` takes it)."""
+
+    name: str
+    vocab: Vocabulary
+    sample_rate: int
+    frame_shift: float
+    frame_offset: float
+    boundary_correction: BoundaryCorrection
+
+
+def model_info(model: AcousticModel) -> ModelInfo:
+    """The ``ModelInfo`` of ``model``."""
+    return ModelInfo(str(model.name), model.vocab, int(model.sample_rate), float(model.frame_shift),
+                     float(model.frame_offset), model.boundary_correction)
 
 
 def receptive_field(kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:

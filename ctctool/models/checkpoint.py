@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
@@ -100,6 +101,19 @@ class CheckpointModel:
         feats = compute_features(waveform.to(self.device), self.features)
         out, _ = self.network(feats.unsqueeze(0), torch.tensor([feats.shape[0]], device=self.device))
         return out[0].float()
+
+    @torch.inference_mode()
+    def batch_log_probs(self, waveforms: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """B (N_b,) float32 waveforms at ``sample_rate`` -> B (T'_b, C) log-probs on ``device``, in one pass over
+        their features padded to (B, T, F): each equals ``log_probs`` of its waveform alone, to float rounding
+        (features are normalised per utterance, the padding is masked, the GRUs see packed sequences). On a CPU
+        the second convolution runs channels-last, its fast layout there."""
+        feats = [compute_features(w.to(self.device), self.features) for w in waveforms]
+        lengths = torch.tensor([f.shape[0] for f in feats], device=self.device)
+        padded = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)  # (B, T, F)
+        out, frames = self.network(padded, lengths, mask_padding=True,
+                                   channels_last=self.device.type == "cpu")  # (B, T', C), (B,)
+        return [out[b, :n].float().clone() for b, n in enumerate(frames.tolist())]
 
 
 def model_from_checkpoint(path: str | os.PathLike, device: torch.device, name: str | None = None) -> CheckpointModel:

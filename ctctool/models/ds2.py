@@ -34,9 +34,10 @@ class ModelConfig:
     def time_stride(self) -> int:
         return self.conv1_stride[0] * self.conv2_stride[0]
 
-    def output_frames(self, frames: torch.Tensor | int):
-        """T' for T input frames (each conv pads by kernel // 2)."""
-        for kernel, stride in ((self.conv1_kernel, self.conv1_stride), (self.conv2_kernel, self.conv2_stride)):
+    def output_frames(self, frames: torch.Tensor | int, convolutions: int = 2):
+        """T' for T input frames after the first ``convolutions`` convs (each pads by kernel // 2)."""
+        layers = ((self.conv1_kernel, self.conv1_stride), (self.conv2_kernel, self.conv2_stride))
+        for kernel, stride in layers[:convolutions]:
             pad = kernel[0] // 2
             frames = (frames + 2 * pad - kernel[0]) // stride[0] + 1
         return frames
@@ -95,9 +96,25 @@ class DeepSpeech2(nn.Module):
             nn.Linear(c.dense_units, c.classes),
         )
 
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-probs (B, T', C) and output lengths (B,) for features (B, T, F) of ``lengths`` frames."""
-        x = self.conv(features.unsqueeze(1))  # (B, channels, T', F')
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor, *, mask_padding: bool = False,
+                channels_last: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probs (B, T', C) and output lengths (B,) for features (B, T, F) of ``lengths`` frames.
+
+        ``mask_padding``: zero each utterance's frames past its own length between the two convolutions, as
+        the second one's zero padding does for an utterance alone; so an utterance padded in a batch gets the
+        log-probs it gets alone, to float rounding. Without it (training so far) the first block's output on
+        the padding (BatchNorm's shift through ReLU, not zero) reaches the last frames of shorter utterances.
+        ``channels_last``: run the second convolution on (B, T1, F1, channels) memory, where oneDNN's CPU kernel
+        for few channels is about three times faster (the same values, to float rounding).
+        """
+        x = self.conv[:3](features.unsqueeze(1))  # (B, channels, T1, F1)
+        if mask_padding:
+            valid = self.config.output_frames(lengths, convolutions=1)  # (B,)
+            keep = torch.arange(x.shape[2], device=x.device)[None, :] < valid[:, None]  # (B, T1)
+            x = x * keep[:, None, :, None].to(x.dtype)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = self.conv[3:](x)  # (B, channels, T', F')
         B, channels, T, bins = x.shape
         x = x.permute(0, 2, 1, 3).reshape(B, T, channels * bins)
         out_lengths = self.config.output_frames(lengths).clamp(min=1, max=T)

@@ -31,6 +31,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
@@ -117,6 +118,8 @@ class HfCtcModel:
     ``normalize``: scale each waveform to zero mean and unit variance first (the
     checkpoint's ``do_normalize``). ``min_samples``: the shortest input giving a frame.
     ``front_end``: the log-mel features the module takes instead of the waveform (Parakeet), or None.
+    ``batchable``: padded batches give each waveform its own log-probs (a feature encoder normalised per frame,
+    ``feat_extract_norm="layer"``, and an attention mask); otherwise ``batch_log_probs`` runs one at a time.
     """
 
     name: str
@@ -130,19 +133,11 @@ class HfCtcModel:
     device: torch.device
     boundary_correction: BoundaryCorrection = BoundaryCorrection()
     front_end: MelFrontEnd | None = None
+    batchable: bool = False
 
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:
         """(samples,) float mono at ``sample_rate`` -> (T, C) float32 log-probs on ``device``."""
-        if waveform.dim() != 1 or not waveform.is_floating_point():
-            raise CtcToolError(
-                f"model {self.name}: expected a 1-D float waveform (samples,), found shape "
-                f"{tuple(waveform.shape)} {str(waveform.dtype).replace('torch.', '')}"
-            )
-        if waveform.numel() < self.min_samples:
-            raise CtcToolError(
-                f"model {self.name}: audio of {waveform.numel()} samples is shorter than one frame "
-                f"({self.min_samples} samples, {self.min_samples / self.sample_rate:.3f} s at {self.sample_rate} Hz)"
-            )
+        self._check(waveform)
         if self.front_end is not None:
             inputs = self.front_end.inputs(waveform, self.sample_rate, self.device)
             with torch.inference_mode():
@@ -154,6 +149,37 @@ class HfCtcModel:
         with torch.inference_mode():
             logits = self.module(x[None]).logits[0]
         return torch.log_softmax(logits.float(), dim=-1)
+
+
+    def batch_log_probs(self, waveforms: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """B (N_b,) waveforms -> B (T_b, C) log-probs, each equal to ``log_probs`` of its waveform alone to float
+        rounding: one padded pass with an attention mask when the model is ``batchable``, else one by one (a
+        GroupNorm feature encoder normalises over time, padding included; Parakeet's log-mel front end too)."""
+        if not self.batchable or len(waveforms) < 2:
+            return [self.log_probs(w) for w in waveforms]
+        for waveform in waveforms:
+            self._check(waveform)
+        rows = [w.to(self.device, torch.float32) for w in waveforms]
+        rows = [normalize_waveform(r) for r in rows] if self.normalize else rows
+        lengths = torch.tensor([r.numel() for r in rows], device=self.device)
+        padded = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True)  # (B, N)
+        mask = (torch.arange(padded.shape[1], device=self.device)[None, :] < lengths[:, None]).long()
+        with torch.inference_mode():
+            logits = self.module(padded, attention_mask=mask).logits  # (B, T, C)
+            frames = self.module._get_feat_extract_output_lengths(lengths).tolist()
+        return [torch.log_softmax(logits[b, :n].float(), dim=-1) for b, n in enumerate(frames)]
+
+    def _check(self, waveform: torch.Tensor) -> None:
+        if waveform.dim() != 1 or not waveform.is_floating_point():
+            raise CtcToolError(
+                f"model {self.name}: expected a 1-D float waveform (samples,), found shape "
+                f"{tuple(waveform.shape)} {str(waveform.dtype).replace('torch.', '')}"
+            )
+        if waveform.numel() < self.min_samples:
+            raise CtcToolError(
+                f"model {self.name}: audio of {waveform.numel()} samples is shorter than one frame "
+                f"({self.min_samples} samples, {self.min_samples / self.sample_rate:.3f} s at {self.sample_rate} Hz)"
+            )
 
 
 def normalize_waveform(waveform: torch.Tensor) -> torch.Tensor:
@@ -198,6 +224,7 @@ def load_hf_model(directory: str | os.PathLike, device: torch.device) -> HfCtcMo
         min_samples=receptive_field(kernels, strides),
         module=module.to(device=device, dtype=torch.float32).eval(),
         device=device,
+        batchable=getattr(config, "feat_extract_norm", None) == "layer",
     )
 
 

@@ -20,11 +20,16 @@ from ctctool.errors import CtcToolError
 from ctctool.models.base import AcousticModel
 
 
+#: Seconds of audio per window, and seconds two neighbouring windows share.
+WINDOW_SECONDS = 30.0
+OVERLAP_SECONDS = 4.0
+
+
 def windowed_log_probs(
     model: AcousticModel,
     waveform: torch.Tensor,
-    window_seconds: float = 30.0,
-    overlap_seconds: float = 4.0,
+    window_seconds: float = WINDOW_SECONDS,
+    overlap_seconds: float = OVERLAP_SECONDS,
 ) -> torch.Tensor:
     """``model.log_probs`` of a (samples,) waveform of any length -> (T, C), in bounded memory.
 
@@ -34,7 +39,7 @@ def windowed_log_probs(
     if waveform.dim() != 1:
         raise CtcToolError(f"windowed log-probs: expected a 1-D waveform (samples,), found shape {tuple(waveform.shape)}")
     hop = _hop_samples(model)
-    window = math.floor(window_seconds * model.sample_rate / hop) * hop
+    window = window_samples(model, window_seconds)
     overlap = math.ceil(overlap_seconds * model.sample_rate / hop) * hop
     if overlap_seconds < 0 or window <= overlap:
         raise CtcToolError(
@@ -68,6 +73,12 @@ def windowed_log_probs(
             return torch.cat(pieces)
         previous, previous_first = output, first
         start += window - overlap
+
+
+def window_samples(model: AcousticModel, window_seconds: float = WINDOW_SECONDS) -> int:
+    """Samples of one window (whole frames): longer audio is windowed, shorter audio is one pass."""
+    hop = _hop_samples(model)
+    return math.floor(window_seconds * model.sample_rate / hop) * hop
 
 
 def _hop_samples(model: AcousticModel) -> int:

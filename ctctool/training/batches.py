@@ -1,10 +1,13 @@
-"""Length-bucketed batches and waveform augmentation (noise, reverberation, SpecAugment)."""
+"""Length-bucketed batches and augmentation: speed perturbation, telephone band, reverberation, noise,
+SpecAugment."""
 
 from __future__ import annotations
 
 import math
 
 import torch
+
+from ctctool.audio.resample import resample
 
 
 def bucket_batches(durations: list[float], max_seconds: float, generator: torch.Generator) -> list[list[int]]:
@@ -23,6 +26,23 @@ def bucket_batches(durations: list[float], max_seconds: float, generator: torch.
         batches.append(current)
     permutation = torch.randperm(len(batches), generator=generator).tolist()
     return [batches[i] for i in permutation]
+
+
+SPEED_FACTORS = (0.85, 0.9, 0.95, 1.05, 1.1, 1.15)  # rates with small ratios to 16 kHz: cheap polyphase filters
+
+
+def perturb_speed(waveform: torch.Tensor, sample_rate: int, generator: torch.Generator) -> torch.Tensor:
+    """Play the (samples,) ``waveform`` faster or slower by a factor drawn from ``SPEED_FACTORS``: tempo,
+    pitch and formants (the apparent vocal-tract length) move together, as Kaldi's speed perturbation."""
+    factor = SPEED_FACTORS[int(torch.randint(len(SPEED_FACTORS), (1,), generator=generator))]
+    return resample(waveform, round(sample_rate * factor), sample_rate)
+
+
+def telephone_band(waveform: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """The (samples,) ``waveform`` sent through an 8 kHz channel (nothing above 4 kHz), at ``sample_rate``."""
+    if sample_rate <= 8000:
+        return waveform
+    return resample(resample(waveform, sample_rate, 8000), 8000, sample_rate)[: waveform.numel()]
 
 
 def add_reverb(waveform: torch.Tensor, sample_rate: int, generator: torch.Generator) -> torch.Tensor:

