@@ -11,9 +11,11 @@ What it does:
 1. Synthesises ``--num`` English utterances (4 to 30 words, 1 to 10 s) with tools/make_speech_set.py
    (espeak-ng), and writes a JSONL manifest of them, and one of their first item alone.
 2. Runs ``ctctool COMMAND --manifest ... --out-dir ...`` as separate processes, each into a fresh folder:
-   - ``today``: the committed code (``git archive HEAD``), one file at a time through the model with torch's
-     threads, as before this change (emissions and transcribe: the audio files as arguments); with the working
-     tree's default model files, so both use the same weights;
+   - ``today``: the code before batched runs (``git archive`` of the parent of the commit that added
+     ctctool/corpus, imported through PYTHONPATH: every run starts in its own out-dir, not in the checkout,
+     which ``python -m`` would import first), one file at a time through the
+     model with torch's threads, as before this change (emissions and transcribe: the audio files as
+     arguments); with the working tree's default model files, so both use the same weights;
    - ``one by one``: ``--batch-size 1``; ``batched``: ``--batch-size B`` (one process: the 1-shard figure);
    - ``2 shards``: ``--shard 0/2`` and ``--shard 1/2`` at once, then ``--merge-reports``;
    - ``ray 1 worker``, ``ray 2 workers``: ``--executor ray --workers W`` on a new local Ray instance.
@@ -61,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.num < 200:
         parser.error("--num: at least 200 utterances")
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_batch_"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="bench_batch_"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     try:
         run(args, work)
@@ -78,6 +80,9 @@ def run(args, work: Path) -> None:
     print(f"{args.num} utterances, {seconds / 3600:.3f} h of audio ({seconds / args.num:.1f} s mean); "
           f"{os.cpu_count()} CPUs; {args.command}; batches of {args.batch_size}", flush=True)
     modes = plan_modes(args, work)
+    for name, argv_sets, env, merge in modes:  # compile numba's kernels once into each copy of the code
+        if name in ("today", "batched"):
+            measure(args.command, one, work / "warm_up", argv_sets, env, merge, args.device)
     walls: dict[tuple[str, str], list] = {}
     for round_ in range(args.repeat):
         for name, argv_sets, env, merge in modes:
@@ -163,13 +168,13 @@ def measure(command: str, manifest: Path, out: Path, argv_sets, env, merge, devi
     commands = [[*c, "--device", device if "ray" not in c else "auto"] for c in commands]
     started, cpu = time.monotonic(), _children_cpu()
     processes = [subprocess.Popen([sys.executable, "-m", "ctctool", *c], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True, env=env) for c in commands]
+                                  stderr=subprocess.PIPE, text=True, env=env, cwd=out) for c in commands]
     for process in processes:
         stderr = process.communicate()[1]
         if process.returncode != 0:
             sys.exit(f"{out.name}: exit {process.returncode}\n{stderr[-2000:]}")
     if merge:
-        subprocess.run([sys.executable, "-m", "ctctool", *base, *merge], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "ctctool", *base, *merge], capture_output=True, check=True, cwd=out)
     return time.monotonic() - started, _children_cpu() - cpu, load
 
 
@@ -206,15 +211,31 @@ def today_argv(command: str, manifest: Path, out: Path) -> list[str]:
     return ["emissions", *audio, "--out-dir", str(out)] if command == "emissions" else ["transcribe", *audio]
 
 
+def base_revision() -> str:
+    """The last commit before batched corpus runs: the parent of the commit that added ctctool/corpus (HEAD when
+    no commit has it yet)."""
+    added = subprocess.run(["git", "log", "-1", "--diff-filter=A", "--format=%H", "--", "ctctool/corpus/__init__.py"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return f"{added}^" if added else "HEAD"
+
+
 def committed_code(work: Path) -> Path:
-    """The committed ctctool (HEAD), with the working tree's model files, for the 'today' run."""
+    """ctctool as it was before batched corpus runs (``base_revision``), with the working tree's model files,
+    for the 'today' run."""
     head = work / "head"
     shutil.rmtree(head, ignore_errors=True)
     head.mkdir()
-    archive = subprocess.run(["git", "archive", "HEAD", "ctctool"], cwd=ROOT, capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "archive", base_revision(), "ctctool"], cwd=ROOT, capture_output=True,
+                             check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(head)], input=archive, check=True)
     for name in ("default_en.pt", "default_en.arpa.gz"):
         shutil.copy(ROOT / "ctctool" / "models" / name, head / "ctctool" / "models" / name)
+    # python -m looks in the working folder first: every run starts in its out-dir, never in the checkout
+    found = subprocess.run([sys.executable, "-c", "import ctctool, ctctool.cli; print(ctctool.cli.__file__)"],
+                           cwd=work, env={**os.environ, "PYTHONPATH": str(head)}, capture_output=True, text=True,
+                           check=True)
+    if not found.stdout.startswith(str(head)) or (head / "ctctool" / "corpus").exists():
+        sys.exit(f"the 'today' runs would import {found.stdout.strip()}, not the code before batching in {head}")
     return head
 
 

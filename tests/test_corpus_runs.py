@@ -115,8 +115,7 @@ def test_transcribe_manifest_writes_what_transcribe_prints(manifest, tmp_path):
 
 
 def test_the_shards_together_write_the_single_runs_bytes(single_run, manifest, tmp_path):
-    out = tmp_path / "shared"
-    out.mkdir()
+    out = tmp_path / "shared"  # not there yet: the first shard makes it
     codes = [_run("align", "--manifest", manifest, "--out-dir", out, "--batch-size", 4, "--output-manifest",
                   "--shard", f"{k}/2").exit_code for k in range(2)]
     assert sorted(codes) == [0, 1]  # the two bad lines fall to one shard or the other
@@ -144,6 +143,17 @@ def test_each_item_is_done_by_exactly_one_of_three_shards(single_run, manifest, 
         assert all((tmp_path / f"shard{k}" / n).read_bytes() == (single_run[0] / n).read_bytes() for n in names)
 
 
+def test_a_shard_without_items_says_why(manifest, tmp_path):
+    # 20 good items in groups of 2 batches of 4: 3 groups, so shard 3 of 4 gets none
+    idle = _run("align", "--manifest", manifest, "--out-dir", tmp_path, "--batch-size", 4, "--shard", "3/4")
+    assert idle.exit_code == 0, idle.stderr
+    assert "shard 3/4: aligned 0, skipped 0 already done, failed 0 of 0 items" in idle.stderr
+    assert ("note: the manifest makes 3 group(s) of up to 8 items (2 batches of --batch-size 4), fewer than the 4 "
+            "shards: 1 shard(s) get no items; use fewer shards or a smaller --batch-size") in idle.stderr
+    busy = _run("align", "--manifest", manifest, "--out-dir", tmp_path, "--batch-size", 4, "--shard", "0/3")
+    assert "group(s)" not in busy.stderr
+
+
 def test_torchrun_ranks_are_shards(single_run, manifest, tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
@@ -156,6 +166,28 @@ def test_torchrun_ranks_are_shards(single_run, manifest, tmp_path, monkeypatch):
     again.mkdir()
     _run("align", "--manifest", manifest, "--out-dir", again, "--batch-size", 4, "--shard", "1/2")
     assert _files(tmp_path / "again") == {k: v for k, v in _files(tmp_path).items() if not k.startswith("again/")}
+
+
+def test_a_torchrun_rank_with_bad_items_exits_0_so_the_others_finish(manifest, tmp_path, monkeypatch):
+    """torchrun stops every rank when one exits non-zero: a rank reports its bad items and exits 0; the merge
+    exits 1 for them."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    codes, total = {}, 0
+    for rank in (0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        result = _run("align", "--manifest", manifest, "--out-dir", tmp_path, "--batch-size", 4, "--device", "cpu")
+        codes[rank] = result.exit_code
+        failed = len((tmp_path / f"failures.shard-{rank}-of-2.jsonl").read_text().splitlines()) \
+            if (tmp_path / f"failures.shard-{rank}-of-2.jsonl").exists() else 0
+        total += failed
+        if failed:
+            assert (f"note: shard {rank}/2: {failed} item(s) failed, listed in {tmp_path}/failures.shard-{rank}-of-2"
+                    ".jsonl; this rank exits 0 so that torchrun lets the other ranks finish") in result.stderr
+    assert codes == {0: 0, 1: 0} and total == 2
+    for name in ("RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name)
+    merged = _run("align", "--manifest", manifest, "--out-dir", tmp_path, "--batch-size", 4, "--merge-reports")
+    assert merged.exit_code == 1 and "2 shards: aligned 20, skipped 0 already done, failed 2 of 22 items" in merged.stderr
 
 
 def test_a_resumed_run_writes_only_what_is_missing_with_the_same_bytes(single_run, manifest, tmp_path):

@@ -72,6 +72,17 @@ def test_emissions_then_align_from_emissions(tmp_path):
     assert len(json.loads(aligned.stdout)["words"]) == 14
 
 
+def test_emissions_out_dir_is_made_and_holds_what_output_writes(tmp_path):
+    single = run_cli("emissions", EXAMPLES / "hello.wav", "-o", tmp_path / "hello.npy")
+    made = run_cli("emissions", EXAMPLES / "hello.wav", "--out-dir", tmp_path / "new")
+    assert single.exit_code == 0 and made.exit_code == 0, made.stderr
+    assert (tmp_path / "new" / "hello.npy").read_bytes() == (tmp_path / "hello.npy").read_bytes()
+    typo = run_cli("emissions", EXAMPLES / "hello.wav", "--out-dir", tmp_path / "typo" / "new")
+    assert typo.exit_code == 1 and not (tmp_path / "typo").exists()
+    assert typo.stderr == f"error: --out-dir {tmp_path / 'typo' / 'new'}: folder {tmp_path / 'typo'} does not exist; " \
+                          "create it first\n"
+
+
 def test_emissions_npz_carries_metadata(tmp_path):
     assert run_cli("emissions", EXAMPLES / "hello.wav", "-o", tmp_path / "hello.npz").exit_code == 0
     with np.load(tmp_path / "hello.npz") as data:

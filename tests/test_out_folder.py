@@ -37,11 +37,32 @@ def test_a_uri_names_an_arrow_folder_and_a_path_a_local_one(tmp_path):
     assert isinstance(output_folder(str(tmp_path)), LocalFolder)
 
 
-def test_error_uri_folder_missing(tmp_path):
-    pytest.importorskip("pyarrow", reason="pyarrow is not installed (the ray extra)")
-    uri = (tmp_path / "nope").as_uri()
-    with pytest.raises(CtcToolError, match=f"^`out_dir` {uri}: no such folder; create it first$"):
-        ArrowFolder(uri).check("`out_dir`")
+@pytest.mark.parametrize("kind", ["local", "uri"])
+def test_a_missing_folder_is_made_when_the_folder_above_it_exists(tmp_path, kind):
+    folder = _folder(tmp_path, kind)
+    assert not (tmp_path / kind).exists()
+    folder.check("`out_dir`")
+    folder.check("`out_dir`")  # a second shard finds it made
+    assert (tmp_path / kind).is_dir() and folder.names() == set()
+
+
+@pytest.mark.parametrize("kind", ["local", "uri"])
+def test_error_folder_above_missing(tmp_path, kind):
+    if kind == "uri":
+        pytest.importorskip("pyarrow", reason="pyarrow is not installed (the ray extra)")
+    target = tmp_path / "typo" / "aligned"
+    folder = LocalFolder(target) if kind == "local" else ArrowFolder(target.as_uri())
+    shown = target if kind == "local" else target.as_uri()
+    with pytest.raises(CtcToolError, match=f"^`out_dir` {shown}: folder {tmp_path / 'typo'} does not exist; "
+                                           "create it first$"):
+        folder.check("`out_dir`")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_error_out_dir_is_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(CtcToolError, match=f"^`out_dir` {tmp_path / 'f'}: is not a folder$"):
+        LocalFolder(tmp_path / "f").check("`out_dir`")
 
 
 def test_error_uri_that_pyarrow_cannot_open():

@@ -95,7 +95,7 @@ def run_manifest(job, manifest: Path, out_dir, model: str, device: str, revision
                              on_progress=display.update, describe=lambda text: shown(CtcToolError(text)))
     finally:
         display.close()
-    _finish(summary, flags.json)
+    _finish(summary, flags.json, torchrun=inner is not None)
 
 
 def torchrun_shard():
@@ -184,8 +184,10 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def _finish(summary, as_json: bool, merged: bool = False) -> None:
-    """The summary and the first failures on stderr (and the JSON summary on stdout); exit 1 on failures."""
+def _finish(summary, as_json: bool, merged: bool = False, torchrun: bool = False) -> None:
+    """The summary and the first failures on stderr (and the JSON summary on stdout); exit 1 on failures, except
+    under ``torchrun``: it stops every rank as soon as one exits non-zero, so a rank with bad items would stop
+    the others' good work (``--merge-reports`` exits 1 for them)."""
     p = summary.progress
     where = f"shard {summary.shard}: " if summary.shard else (f"{summary.shards} shards: " if merged else "")
     print(f"{where}{summary.verb} {p.done}, skipped {p.skipped} already done, failed {p.failed} of {p.total} items",
@@ -198,9 +200,13 @@ def _finish(summary, as_json: bool, merged: bool = False) -> None:
         line = failure["error"] if failure["id"] is None else f"{failure['id']}: {failure['error']}"
         print(f"failed: {printable(line)}", file=sys.stderr)
     for note in summary.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {shown(CtcToolError(note))}", file=sys.stderr)
     if as_json:
         print_json(summary.as_dict())
-    if summary.failures:
+    if summary.failures and torchrun:
+        print(f"note: {where}{len(summary.failures)} item(s) failed, listed in {summary.failures_file}; this rank "
+              "exits 0 so that torchrun lets the other ranks finish; --merge-reports exits 1 while items fail",
+              file=sys.stderr)
+    elif summary.failures:
         raise CtcToolError(f"{len(summary.failures)} item(s) failed, listed in {summary.failures_file}; fix them and "
                            f"run again (items already {summary.verb} are skipped)")

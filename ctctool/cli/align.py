@@ -33,7 +33,7 @@ def align(
     blank: BlankOption = None,
     model: Annotated[str, typer.Option(help="Acoustic model for audio: default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, text, optional id), or an LJSpeech folder, to align into --out-dir.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option(help="With --manifest: one output file per item; items already there are skipped. A folder, or a URI pyarrow opens (s3://bucket/aligned).", show_default=False)] = None,
+    out_dir: Annotated[Optional[str], typer.Option(help="With --manifest: one output file per item; items already there are skipped. A folder (made if the one above it exists), or a URI pyarrow opens (s3://bucket/aligned).", show_default=False)] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = "json",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
     max_line_width: Annotated[Optional[int], typer.Option(min=1, help="srt, vtt, ass: wrap cue text at this many characters per line and cut longer lines into several cues, between words (e.g. 42, as broadcasters use). Default: one cue per transcript line.")] = None,

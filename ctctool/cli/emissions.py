@@ -20,7 +20,7 @@ app = typer.Typer()
 def emissions(
     audio: Annotated[Optional[List[Path]], typer.Argument(help="Audio files (wav, flac, ogg; any rate, mixed to mono).", show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output .npy (T, C) float32 log-probs, or .npz with metadata; one audio file only.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option(help="Folder for <audio stem>.npy of each file (<id>.npy of each item with --manifest, where it may be a URI pyarrow opens, s3://bucket/emissions).", show_default=False)] = None,
+    out_dir: Annotated[Optional[str], typer.Option(help="Folder (made if the one above it exists) for <audio stem>.npy of each file (<id>.npy of each item with --manifest, where it may be a URI pyarrow opens, s3://bucket/emissions).", show_default=False)] = None,
     model: Annotated[str, typer.Option(help="default, a ctctool checkpoint, or a wav2vec2-style directory.")] = "default",
     revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,

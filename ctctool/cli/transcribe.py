@@ -30,7 +30,7 @@ def transcribe(
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
     manifest: Annotated[Optional[Path], typer.Option(help="JSONL of items (audio_filepath, optional text and id), or an LJSpeech folder, to transcribe into --out-dir: <id>.txt each, and transcripts.jsonl.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option(help="With --manifest: one <id>.txt per item; items already there are skipped. A folder, or a URI pyarrow opens (s3://bucket/hyps).", show_default=False)] = None,
+    out_dir: Annotated[Optional[str], typer.Option(help="With --manifest: one <id>.txt per item; items already there are skipped. A folder (made if the one above it exists), or a URI pyarrow opens (s3://bucket/hyps).", show_default=False)] = None,
     batch_size: BatchSizeOption = BATCH_SIZE,
     shard: ShardOption = None,
     executor: ExecutorOption = "local",

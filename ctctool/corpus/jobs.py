@@ -139,9 +139,11 @@ class AlignJob:
 
 
 class _OneFileJob:
-    """A job that writes one file per item, ``<id>.<extension>``, and needs no text."""
+    """A job that writes one file per item, ``<id>.<extension>``, needs no text, and lists the items written in
+    ``listing_file`` (``listed`` gives the line of each)."""
 
     extension: str
+    listing_file: str
     needs_text = False
 
     def prepare(self, items: Sequence, inputs: Sequence, folder):
@@ -152,6 +154,20 @@ class _OneFileJob:
 
     def done(self, item, present: set) -> bool:
         return f"{item.id}.{self.extension}" in present
+
+    def close(self, folder, items: Sequence) -> list[str]:
+        """Write ``listing_file``: the line of each of ``items`` (in order) whose file is there."""
+        from ctctool.io.out_folder import jsonl_bytes
+
+        present = folder.names()
+        lines = [{"id": item.id, "audio_filepath": os.path.abspath(item.audio), "text": item.text,
+                  **self.listed(folder, self.outputs(item)[0])}
+                 for item in items if self.outputs(item)[0] in present]
+        folder.write_bytes(self.listing_file, jsonl_bytes(lines))
+        return [f"output manifest: {len(lines)} item(s) in {folder.where(self.listing_file)}"]
+
+    def listed(self, folder, name: str) -> dict:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -183,16 +199,10 @@ class TranscribeJob(_OneFileJob):
                                       beam_width=self.beam_width, alpha=self.alpha, beta=self.beta)
         return [(self.outputs(item)[0], (result.text + "\n").encode("utf-8"))]
 
-    def close(self, folder, items: Sequence) -> list[str]:
+    def listed(self, folder, name: str) -> dict:
         from ctctool.io.text import decode_text
 
-        def line(item, name):
-            text = decode_text(folder.read_bytes(name), folder.where(name)).rstrip("\n")
-            return {"id": item.id, "audio_filepath": os.path.abspath(item.audio), "text": item.text,
-                    "pred_text": text}
-
-        count = _write_listing(folder, self.listing_file, items, self.outputs, line)
-        return [f"output manifest: {count} item(s) in {folder.where(self.listing_file)}"]
+        return {"pred_text": decode_text(folder.read_bytes(name), folder.where(name)).rstrip("\n")}
 
 
 @dataclass(frozen=True)
@@ -214,26 +224,11 @@ class EmissionsJob(_OneFileJob):
 
         return [(self.outputs(item)[0], npy_bytes(log_probs.detach().cpu().numpy().astype(np.float32)))]
 
-    def close(self, folder, items: Sequence) -> list[str]:
-        def line(item, name):
-            return {"id": item.id, "audio_filepath": os.path.abspath(item.audio), "text": item.text,
-                    "emissions_filepath": name}
-
-        count = _write_listing(folder, self.listing_file, items, self.outputs, line)
-        return [f"output manifest: {count} item(s) in {folder.where(self.listing_file)}"]
+    def listed(self, folder, name: str) -> dict:
+        return {"emissions_filepath": name}
 
 
 Job = AlignJob | TranscribeJob | EmissionsJob
-
-
-def _write_listing(folder, name: str, items: Sequence, outputs, line) -> int:
-    """Write ``name``: ``line(item, file)`` for each of ``items`` (in order) whose output ``file`` is there."""
-    from ctctool.io.out_folder import jsonl_bytes
-
-    present = folder.names()
-    lines = [line(item, outputs(item)[-1]) for item in items if outputs(item)[-1] in present]
-    folder.write_bytes(name, jsonl_bytes(lines))
-    return len(lines)
 
 
 def language_model(spec, default_model: bool):

@@ -37,7 +37,6 @@ class RayOptions:
 
 @dataclass(frozen=True)
 class _Listed:
-    manifest: object
     items: tuple
     rejected: tuple
 
@@ -64,9 +63,10 @@ def run_corpus(job, manifest, out_dir, *, model="default", device="cpu", revisio
     _check_folder(folder, [failures_name, summary_name], manifest)
     job = job.prepare(listed.items, [manifest], folder)
     present = folder.names()
-    states = [_state(job, folder, item, present, manifest) for item in listed.items]
-    groups = [(g, tuple(listed.items[i] for i in g), tuple(states[i] for i in g))
-              for g in shard_groups(plan_groups([item.id for item in listed.items], size), shard)]
+    planned = plan_groups([item.id for item in listed.items], size)
+    groups = [(g, tuple(listed.items[i] for i in g), tuple(_state(job, folder, listed.items[i], present, manifest)
+                                                          for i in g))
+              for g in shard_groups(planned, shard)]
     rejected = [r for j, r in enumerate(listed.rejected) if j % shard.count == shard.index]
     total = sum(len(g) for g, _, _ in groups) + len(rejected)
     tracker = _Tracker(total, on_progress, describe, rejected)
@@ -88,8 +88,17 @@ def run_corpus(job, manifest, out_dir, *, model="default", device="cpu", revisio
         record = summary_record(summary, shard, fingerprint([i.id for i in listed.items], len(listed.rejected),
                                                             batch_size))
         folder.write_bytes(summary_name, summary_bytes(record))
-        return summary
+        return replace(summary, notes=summary.notes + _idle_shards(len(planned), batch_size, shard))
     return replace(summary, notes=tuple(job.close(folder, listed.items)))
+
+
+def _idle_shards(groups: int, batch_size: int, shard: Shard) -> tuple[str, ...]:
+    """A note when the manifest has fewer groups than there are shards (some shards get no items)."""
+    if groups >= shard.count:
+        return ()
+    return (f"the manifest makes {groups} group(s) of up to {group_size(batch_size)} items "
+            f"({group_size(batch_size) // batch_size} batches of `batch_size={batch_size}`), fewer than the {shard.count} "
+            f"shards: {shard.count - groups} shard(s) get no items; use fewer shards or a smaller `batch_size`",)
 
 
 def merge_shards(job, manifest, out_dir, *, batch_size: int = BATCH_SIZE) -> RunSummary:
@@ -127,7 +136,7 @@ def _read(manifest, job) -> _Listed:
     if not listed.items and not listed.rejected:
         raise CtcToolError(f"{manifest}: no items; expected one JSON object per line with audio_filepath and text "
                            "(or an LJSpeech folder)")
-    return _Listed(manifest, listed.items, listed.rejected)
+    return _Listed(listed.items, listed.rejected)
 
 
 def _check_folder(folder, reports: list, manifest) -> None:

@@ -120,8 +120,15 @@ class ArrowFolder:
         info = self._info(self.base)
         if info.type == fs.FileType.File:
             raise CtcToolError(f"{label} {self.uri}: is a file; expected a folder")
-        if info.type == fs.FileType.NotFound and self._rename:
-            raise CtcToolError(f"{label} {self.uri}: no such folder; create it first")
+        if info.type == fs.FileType.NotFound and self._rename:  # a local or HDFS folder: made if its parent is there
+            parent = self.base.rsplit("/", 1)[0] if "/" in self.base.strip("/") else ""
+            if parent and self._info(parent).type != fs.FileType.Directory:
+                raise CtcToolError(f"{label} {self.uri}: folder {parent} does not exist; create it first")
+            try:
+                self.fs.create_dir(self.base, recursive=False)
+            except OSError as exc:
+                if self._info(self.base).type != fs.FileType.Directory:  # not a shard that made it first
+                    raise CtcToolError(f"{label} {self.uri}: cannot make this folder ({_first_line(exc)})") from None
         probe = f".ctctool-probe-{uuid.uuid4().hex}"
         try:
             self.write_bytes(probe, b"")

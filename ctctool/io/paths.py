@@ -72,11 +72,19 @@ def check_output(path: str | os.PathLike, label: str) -> Path:
 
 
 def check_output_folder(folder: str | os.PathLike, label: str) -> Path:
-    """``folder`` when it is an existing, writable folder."""
+    """``folder`` when it is a writable folder; made when it does not exist but the folder above it does (a
+    mistyped parent is an error, so a typo never grows a tree of folders)."""
     path = Path(folder)
+    if not path.exists() and not path.is_symlink():
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise CtcToolError(f"{label} {path}: folder {parent} does not exist; create it first")
+        try:
+            path.mkdir(exist_ok=True)  # shards starting together may race to make it
+        except OSError as exc:
+            raise CtcToolError(f"{label} {path}: cannot make this folder ({exc.strerror})") from None
     if not path.is_dir():
-        what = "is not a folder" if path.exists() else "no such folder; create it first"
-        raise CtcToolError(f"{label} {path}: {what}")
+        raise CtcToolError(f"{label} {path}: is not a folder")
     if not os.access(path, os.W_OK | os.X_OK):
         raise CtcToolError(f"{label} {path}: folder is not writable")
     return path

@@ -736,7 +736,8 @@ def _align_cases() -> None:
             return ["align", "--manifest", manifest, "--out-dir", out_dir(folder)]
         return setup
 
-    add("align", "manifest-out-dir-missing", 3, one_item_manifest(lambda f: "nope"), 1, "nope")
+    add("align", "manifest-out-dir-parent-missing", 3, one_item_manifest(lambda f: "nope/out"), 1, "nope",
+        note="a missing --out-dir is made, but only inside a folder that exists")
     add("align", "manifest-out-dir-is-a-file", 3, one_item_manifest(lambda f: write_text(f, "out", "x\n")), 1, "out")
 
     # numeric options
@@ -1182,7 +1183,8 @@ def _emissions_cases() -> None:
     add("emissions", "wav-cut-short", 5,
         lambda f: ["emissions", cut_wav(f, "a.wav"), "-o", "e.npy"], 1, ("a.wav", "cut short"),
         note="libsndfile reads what is there; the header says more samples were recorded")
-    add("emissions", "out-dir-missing", 3, lambda f: emissions_in(f) + ["--out-dir", "nope"], 1, "nope")
+    add("emissions", "out-dir-parent-missing", 3, lambda f: emissions_in(f) + ["--out-dir", "nope/out"], 1, "nope",
+        note="a missing --out-dir is made, but only inside a folder that exists")
     add("emissions", "out-dir-is-a-file", 3, lambda f: emissions_in(f) + ["--out-dir", write_text(f, "out", "x\n")], 1,
         "out")
     add("emissions", "audio-random-bytes", 4,
