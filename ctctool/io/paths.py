@@ -75,6 +75,8 @@ def check_output_folder(folder: str | os.PathLike, label: str) -> Path:
     """``folder`` when it is a writable folder; made when it does not exist but the folder above it does (a
     mistyped parent is an error, so a typo never grows a tree of folders)."""
     path = Path(folder)
+    if str(folder) == "-":
+        raise CtcToolError(f"{label} -: expected a folder (one file per item), not standard output; name a folder")
     if not path.exists() and not path.is_symlink():
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():

@@ -738,6 +738,8 @@ def _align_cases() -> None:
 
     add("align", "manifest-out-dir-parent-missing", 3, one_item_manifest(lambda f: "nope/out"), 1, "nope",
         note="a missing --out-dir is made, but only inside a folder that exists")
+    add("align", "manifest-out-dir-dash", 3, one_item_manifest(lambda f: "-"), 1, ("--out-dir -", "standard output"),
+        note="'-' is no folder: nothing named '-' is made")
     add("align", "manifest-out-dir-is-a-file", 3, one_item_manifest(lambda f: write_text(f, "out", "x\n")), 1, "out")
 
     # numeric options
