@@ -31,7 +31,7 @@ ALLOWED = {
     "alignment": {"errors", "vocab", "_checks", "kernels", "text", "models"},
     "decoding": {"errors", "vocab", "_checks", "kernels", "alignment", "lm", "loss", "models"},
     "lm": {"errors", "_files", "vocab", "kernels", "io"},
-    "models": {"errors", "_files", "vocab", "subword", "devices", "audio", "alignment", "io"},
+    "models": {"errors", "_files", "vocab", "subword", "devices", "audio", "alignment", "io", "kernels"},
     "training": {"errors", "_files", "vocab", "text", "audio", "decoding", "metrics", "models", "io"},
     "io": {"errors", "_files", "vocab", "subword", "alignment", "decoding"},
     "corpus": {"errors", "_files", "vocab", "text", "audio", "alignment", "decoding", "lm", "models", "io"},

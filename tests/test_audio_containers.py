@@ -80,7 +80,7 @@ def test_speech_in_a_video_aligns_as_the_wav_does(tmp_path):
     assert [w["word"] for w in video_words] == [w["word"] for w in wav_words]
     # AAC's encoder delay is trimmed by the mp4's edit list: the times agree within a frame (20 ms)
     shifts = [v[edge] - w[edge] for v, w in zip(video_words, wav_words) for edge in ("start", "end")]
-    assert max(map(abs, shifts)) <= 0.02, shifts
+    assert max(map(abs, shifts)) <= 0.02 + 1e-9, shifts  # one frame, to the rounding of the seconds
 
 
 def test_sixteen_plain_channels_are_averaged(tmp_path):

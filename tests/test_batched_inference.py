@@ -163,7 +163,9 @@ def test_wav2vec2_refuses_audio_shorter_than_a_frame_in_a_batch(tmp_path):
 
 @cuda_only
 def test_cuda_batch_matches_the_cpu_batch():
+    """cuDNN runs the convolutions in TF32 (torch's default, as users get it): on an H100 (2026-11-26) the
+    log-probs were up to 4.8e-3 from the CPU's, on values down to -20 (a relative 1e-3, TF32's precision)."""
     waves = _speech()
     cpu = batched_log_probs(load_model("default", CPU), waves)
     cuda = batched_log_probs(load_model("default", torch.device("cuda")), waves)
-    _assert_each_equal([c.cpu() for c in cuda], cpu, atol=2e-3)
+    _assert_each_equal([c.cpu() for c in cuda], cpu, atol=1e-2)

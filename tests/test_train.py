@@ -1,14 +1,18 @@
 """Training: the loss falls, --resume continues exactly, and bad corpora give one-line errors."""
 
+from pathlib import Path
+
 import pytest
 import torch
+
+import ctctool
 
 from ctctool import CtcToolError
 from ctctool.models.checkpoint import load_checkpoint
 from ctctool.training.corpus import read_corpus
 from ctctool.training.loop import TrainConfig, train
 from ctctool.vocab import default_vocabulary
-from helpers import run_cli
+from helpers import cuda_only, run_cli
 from toy_speech import make_corpus
 
 CONFIG = dict(preset="tiny", features="logmel", batch_seconds=4.0, learning_rate=5e-3, warmup_steps=5,
@@ -63,6 +67,51 @@ def test_resume_continues_exactly(corpus_dir, tmp_path):
     resumed = load_checkpoint(tmp_path / "resumed.pt")["model_state"]
     for name in straight:
         assert torch.equal(straight[name], resumed[name]), name
+
+
+def test_loader_processes_make_the_same_batches(corpus_dir, tmp_path):
+    """Two loader processes with augmentation train the very weights the training process alone trains."""
+    vocab = default_vocabulary()
+    corpus = read_corpus(corpus_dir, vocab)
+    torch.set_num_threads(1)
+    weights = []
+    for workers in (0, 2):
+        config = TrainConfig(epochs=2, workers=workers, **{**CONFIG, "augment": True})
+        train(corpus, vocab, tmp_path / f"w{workers}.pt", config, device=torch.device("cpu"))
+        weights.append(load_checkpoint(tmp_path / f"w{workers}.pt")["model_state"])
+    for name in weights[0]:
+        assert torch.equal(weights[0][name], weights[1][name]), name
+    # and the augmentation did change what was trained on
+    train(corpus, vocab, tmp_path / "plain.pt", TrainConfig(epochs=2, **CONFIG), device=torch.device("cpu"))
+    plain = load_checkpoint(tmp_path / "plain.pt")["model_state"]
+    assert not torch.equal(plain["head.3.weight"], weights[0]["head.3.weight"])
+
+
+@cuda_only
+def test_cuda_training_starts_from_the_loss_the_cpu_computes(corpus_dir, tmp_path):
+    """The first batch (before any update) through bfloat16 autocast on the GPU, with loader processes, has
+    the CPU's float32 loss to 2%; and the run trains."""
+    vocab = default_vocabulary()
+    corpus = read_corpus(corpus_dir, vocab)
+    first = {}
+    for device, workers in (("cpu", 0), ("cuda", 2)):
+        losses = []
+        train(corpus, vocab, tmp_path / f"{device}.pt", TrainConfig(epochs=3, workers=workers, **CONFIG),
+              device=torch.device(device), on_event=lambda name, data: losses.append(data["loss"]) if name == "step" else None)
+        first[device] = losses[0]
+    assert first["cuda"] == pytest.approx(first["cpu"], rel=0.02)
+    assert sum(losses[-3:]) < 0.7 * sum(losses[:3])
+
+
+def test_the_built_in_model_is_the_medium_preset():
+    from ctctool.models.ds2 import DeepSpeech2, model_config
+
+    shipped = load_checkpoint(Path(ctctool.__file__).parent / "models" / "default_en.pt")
+    preset = DeepSpeech2(model_config("medium", 80, 31))
+    assert {k: list(v.shape) for k, v in shipped["model_state"].items()} == \
+        {k: list(v.shape) for k, v in preset.state_dict().items()}
+    small = sum(t.numel() for t in DeepSpeech2(model_config("small", 80, 31)).parameters())
+    assert 2.5 < sum(t.numel() for t in preset.parameters()) / small < 3.0
 
 
 def _error(result, message):

@@ -20,12 +20,12 @@ import torch.nn.functional as F
 
 from ctctool.decoding.greedy import greedy_decode
 from ctctool.errors import CtcToolError
-from ctctool.audio.loading import load_audio
 from ctctool.metrics import score_corpus
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config
-from ctctool.models.features import PRESET_FEATURES, FeatureConfig, compute_features
-from ctctool.training.batches import add_noise, add_reverb, bucket_batches, perturb_speed, spec_augment, telephone_band
+from ctctool.models.features import PRESET_FEATURES, FeatureConfig
+from ctctool.training.batch_source import EpochBatches, batch_features, epoch_loader
+from ctctool.training.batches import bucket_batches
 from ctctool.training.corpus import Corpus, Utterance
 from ctctool.vocab import Vocabulary
 
@@ -50,6 +50,7 @@ class TrainConfig:
     checkpoint_minutes: float = 10.0  # also save mid-epoch, this often
     max_minutes: float | None = None  # stop (resumably) after this long
     init_from: str | None = None  # the checkpoint whose weights the run started from (fine-tuning)
+    workers: int = 0  # loader processes that read and augment batches (0: the training process itself)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,6 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
     batches_per_epoch = max(1, len(bucket_batches(train_durations, config.batch_seconds, torch.Generator())) // dist.world_size)
     total_steps = max(1, config.epochs * batches_per_epoch)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config.warmup_steps, total_steps))
-    augment_rng = torch.Generator().manual_seed(config.seed + 1 + dist.rank)
     history: list[dict] = []
     epoch, position = 0, 0
     if state is not None:
@@ -152,10 +152,10 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         train_state = state["train_state"]
         optimizer.load_state_dict(train_state["optimizer"])
         schedule.load_state_dict(train_state["schedule"])
-        augment_rng.set_state(train_state["augment_rng"])
         epoch, position = int(train_state["epoch"]), int(train_state["position"])
         history = list(state["history"])
-        config = replace(config, init_from=train_state["config"].get("init_from"))  # provenance survives resumes
+        # provenance survives resumes; loader processes are this run's choice
+        config = replace(config, init_from=train_state["config"].get("init_from"), workers=config.workers)
     wrapped = model
     if dist.world_size > 1:
         wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -170,7 +170,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         if dist.rank != 0:
             return
         train_state = {"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                       "augment_rng": augment_rng.get_state(), "epoch": epoch_, "position": position_,
+                       "epoch": epoch_, "position": position_,
                        "config": asdict(config)}
         save_checkpoint(out, checkpoint_payload(model, features, vocab, history=history, train_state=train_state))
         on_event("checkpoint", {"path": str(out), "epoch": epoch_, "position": position_})
@@ -179,10 +179,10 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         order = bucket_batches(train_durations, config.batch_seconds, torch.Generator().manual_seed(config.seed * 1000 + epoch))
         mine = order[dist.rank :: dist.world_size][:batches_per_epoch]
         model.train()
-        for index in range(position, len(mine)):
-            batch = [train_set[i] for i in mine[index]]
-            t0 = time.monotonic()
-            loss = _train_step(wrapped, optimizer, schedule, batch, features, model_cfg, device, config, augment_rng)
+        made = EpochBatches(train_set, mine, features, config.augment, config.seed, dist.rank, epoch)
+        t0 = time.monotonic()
+        for index, batch in enumerate(epoch_loader(made, position, config.workers, device.type == "cuda"), position):
+            loss = _train_step(wrapped, optimizer, schedule, batch, device, config)
             seconds = sum(train_durations[i] for i in mine[index])
             on_event("step", {"epoch": epoch, "batch": index + 1, "batches": len(mine), "loss": loss,
                               "lr": schedule.get_last_lr()[0], "audio_per_second": seconds / (time.monotonic() - t0)})
@@ -194,6 +194,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
             if now - last_save > 60 * config.checkpoint_minutes:
                 save(epoch, index + 1)
                 last_save = now
+            t0 = time.monotonic()
         report = evaluate(model, val_set, features, vocab, device)
         history.append({"epoch": epoch + 1, **{k: v for k, v in report.items() if k != "examples"}})
         on_event("epoch", {"epoch": epoch + 1, **report})
@@ -210,30 +211,8 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def _batch_features(batch, features: FeatureConfig, device, augment: bool, rng: torch.Generator):
-    feats = []
-    for utterance in batch:
-        wave = load_audio(utterance.audio, features.sample_rate)
-        if augment:
-            if float(torch.rand(1, generator=rng)) < 0.5:
-                wave = perturb_speed(wave, features.sample_rate, rng)
-            if float(torch.rand(1, generator=rng)) < 0.1:
-                wave = telephone_band(wave, features.sample_rate)
-            if float(torch.rand(1, generator=rng)) < 0.3:
-                wave = add_reverb(wave, features.sample_rate, rng)
-            if float(torch.rand(1, generator=rng)) < 0.3:
-                wave = add_noise(wave, 10 + 20 * float(torch.rand(1, generator=rng)), rng)
-        x = compute_features(wave.to(device), features)
-        feats.append(spec_augment(x, rng) if augment else x)
-    lengths = torch.tensor([f.shape[0] for f in feats], device=device)
-    padded = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
-    return padded, lengths
-
-
-def _train_step(model, optimizer, schedule, batch, features, model_cfg, device, config, rng) -> float:
-    x, lengths = _batch_features(batch, features, device, config.augment, rng)
-    targets = torch.cat([torch.tensor(u.labels) for u in batch]).to(device)
-    target_lengths = torch.tensor([len(u.labels) for u in batch], device=device)
+def _train_step(model, optimizer, schedule, batch, device, config) -> float:
+    x, lengths, targets, target_lengths = (t.to(device, non_blocking=True) for t in batch)
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         log_probs, out_lengths = model(x, lengths)
     loss = F.ctc_loss(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths, zero_infinity=True)
@@ -253,7 +232,7 @@ def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureC
     losses, refs, hyps = [], [], []
     for start in range(0, len(utterances), batch_size):
         batch = utterances[start : start + batch_size]
-        x, lengths = _batch_features(batch, features, device, False, None)
+        x, lengths = batch_features(batch, features, device, None)
         log_probs, out_lengths = model(x, lengths)
         targets = torch.cat([torch.tensor(u.labels) for u in batch]).to(device)
         target_lengths = torch.tensor([len(u.labels) for u in batch], device=device)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stage 3 of the default English model: Piper's natural voice, open English text and speed/telephone
-# augmentation, fine-tuned from the stage-2 model (argument 1, default: recipe-work/previous_default.pt,
+# Stage 3 of the 0.6.0 default English model (0.7.0's is stage4_gpu.sh): Piper's natural voice, open English
+# text and speed/telephone augmentation, fine-tuned from the stage-2 model (argument 1, default: recipe-work/previous_default.pt,
 # a copy of the model this stage started from). Writes ctctool/models/default_en.pt and .arpa.gz and docs/.
 # About 3 hours on 2 cores.
 set -euo pipefail

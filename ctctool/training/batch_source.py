@@ -1,0 +1,80 @@
+"""Training batches as a map-style dataset, so that loader processes can read and augment them.
+
+Each batch's augmentation draws from its own generator, seeded by (seed, rank, epoch, batch index); so a
+batch is the same whether it was made in this process or in any loader process, and a resumed run makes
+the batches an uninterrupted run would have made.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ctctool.audio.loading import load_audio
+from ctctool.models.features import FeatureConfig, compute_features
+from ctctool.training.batches import add_noise, add_reverb, perturb_speed, spec_augment, telephone_band
+from ctctool.training.corpus import Utterance
+
+
+def batch_generator(seed: int, rank: int, epoch: int, index: int) -> torch.Generator:
+    """The generator of batch ``index`` of ``epoch`` on ``rank``: distinct for every combination."""
+    return torch.Generator().manual_seed(((seed * 1009 + rank) * 100_003 + epoch) * 10_000_019 + index)
+
+
+def augmented_waveform(utterance: Utterance, sample_rate: int, rng: torch.Generator) -> torch.Tensor:
+    """The (samples,) audio of ``utterance``, sped up or slowed down, band-limited, reverberated and noised,
+    each with its own chance."""
+    wave = load_audio(utterance.audio, sample_rate)
+    if float(torch.rand(1, generator=rng)) < 0.5:
+        wave = perturb_speed(wave, sample_rate, rng)
+    if float(torch.rand(1, generator=rng)) < 0.1:
+        wave = telephone_band(wave, sample_rate)
+    if float(torch.rand(1, generator=rng)) < 0.3:
+        wave = add_reverb(wave, sample_rate, rng)
+    if float(torch.rand(1, generator=rng)) < 0.3:
+        wave = add_noise(wave, 10 + 20 * float(torch.rand(1, generator=rng)), rng)
+    return wave
+
+
+def batch_features(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
+                   rng: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Padded features (B, T, F) and frame counts (B,) of ``batch`` on ``device``; with ``rng``, augmented
+    (waveform augmentation, then SpecAugment), else as recorded."""
+    feats = []
+    for utterance in batch:
+        if rng is None:
+            x = compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
+        else:
+            wave = augmented_waveform(utterance, features.sample_rate, rng)
+            x = spec_augment(compute_features(wave.to(device), features), rng)
+        feats.append(x)
+    lengths = torch.tensor([f.shape[0] for f in feats], device=device)
+    return torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lengths
+
+
+class EpochBatches(torch.utils.data.Dataset):
+    """Batch ``i`` of one epoch: (features (B, T, F), frame counts (B,), labels (sum of L,), label counts (B,))
+    on the CPU, made from ``utterances`` at the indices ``batches[i]``."""
+
+    def __init__(self, utterances: list[Utterance], batches: list[list[int]], features: FeatureConfig,
+                 augment: bool, seed: int, rank: int, epoch: int):
+        self.utterances, self.batches, self.features = utterances, batches, features
+        self.augment, self.seed, self.rank, self.epoch = augment, seed, rank, epoch
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int):
+        batch = [self.utterances[i] for i in self.batches[index]]
+        rng = batch_generator(self.seed, self.rank, self.epoch, index) if self.augment else None
+        x, lengths = batch_features(batch, self.features, "cpu", rng)
+        labels = torch.tensor([label for u in batch for label in u.labels], dtype=torch.long)
+        label_counts = torch.tensor([len(u.labels) for u in batch], dtype=torch.long)
+        return x, lengths, labels, label_counts
+
+
+def epoch_loader(batches: EpochBatches, start: int, workers: int, pin_memory: bool):
+    """Batches ``start``, ``start + 1``, ... of ``batches``, made by ``workers`` loader processes (0: here),
+    in order."""
+    return torch.utils.data.DataLoader(batches, batch_size=None, sampler=range(start, len(batches)),
+                                       num_workers=workers, pin_memory=pin_memory,
+                                       prefetch_factor=4 if workers else None, persistent_workers=False)
