@@ -103,6 +103,38 @@ def test_cuda_training_starts_from_the_loss_the_cpu_computes(corpus_dir, tmp_pat
     assert sum(losses[-3:]) < 0.7 * sum(losses[:3])
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_audio_that_breaks_mid_file_is_left_out_with_one_line(corpus_dir, tmp_path, workers):
+    """A FLAC whose header reads but whose frames do not: in training (in a loader process or not) and in
+    validation it is left out with one warning line each, and training goes on."""
+    import json
+
+    import soundfile
+
+    audio, rate = soundfile.read(sorted((corpus_dir / "wavs").glob("*.wav"))[0], dtype="float32")
+    soundfile.write(tmp_path / "clean.flac", audio, rate)
+    data = bytearray((tmp_path / "clean.flac").read_bytes())
+    for i in range(200, len(data) - 10, 7):
+        data[i] = (data[i] * 31 + 7) % 256
+    bad = tmp_path / "bad.flac"
+    bad.write_bytes(bytes(data))
+    assert soundfile.info(bad).duration > 0.5  # the premise: the header reads...
+    with pytest.raises(soundfile.LibsndfileError):  # ... and the frames do not
+        soundfile.read(bad)
+    good = [{"audio_filepath": str(p), "text": "hello"} for p in sorted((corpus_dir / "wavs").glob("*.wav"))[:6]]
+    bad_item = {"audio_filepath": str(bad), "text": "hello"}
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(x) for x in good[:4] + [bad_item]) + "\n")
+    (tmp_path / "dev.jsonl").write_text("\n".join(json.dumps(x) for x in good[4:] + [bad_item]) + "\n")
+    result = run_cli("train", tmp_path / "train.jsonl", "--dev", tmp_path / "dev.jsonl", "--out", tmp_path / "m.pt",
+                     "--epochs", "2", "--preset", "tiny", "--features", "logmel", "--workers", str(workers))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: left out")]
+    assert warnings == [f"warning: left out {bad}: not a readable audio file (Error : flac decoder lost sync); "
+                        "expected WAV, FLAC, OGG or a container FFmpeg reads (mp4, mkv, webm, m4a, ...)"]
+    assert "Traceback" not in result.stderr
+    assert [h["epoch"] for h in load_checkpoint(tmp_path / "m.pt")["history"]] == [1, 2]
+
+
 def test_the_built_in_model_is_the_medium_preset():
     from ctctool.models.ds2 import DeepSpeech2, model_config
 

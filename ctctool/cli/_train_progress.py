@@ -65,6 +65,8 @@ class TrainProgress:
                                f"{100 * data['wer']:.2f}%, CER {100 * data['cer']:.2f}%")
             for reference, prediction in data["examples"]:
                 self.console.print(f"  target:     {escape(reference)}\n  prediction: {escape(prediction)}")
+        elif name == "skipped":
+            self.console.print(f"warning: left out {escape(data['error'])}", soft_wrap=True)
         elif name == "stopped":
             self.console.print(f"stopped after --max-minutes at epoch {data['epoch'] + 1}, batch {data['position']}; "
                                "continue with --resume")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ctctool.audio.loading import load_audio
+from ctctool.errors import CtcToolError
 from ctctool.models.features import FeatureConfig, compute_features
 from ctctool.training.batches import add_noise, add_reverb, perturb_speed, spec_augment, telephone_band
 from ctctool.training.corpus import Utterance
@@ -51,9 +52,30 @@ def batch_features(batch: list[Utterance], features: FeatureConfig, device: torc
     return torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lengths
 
 
+def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
+                   rng: torch.Generator | None):
+    """``batch_features`` of the utterances of ``batch`` whose audio can be read: (features (B', T, F) or None,
+    frame counts (B',) or None, the utterances kept, one-line errors of those left out)."""
+    kept, feats, failures = [], [], []
+    for utterance in batch:
+        try:
+            x, _ = batch_features([utterance], features, device, rng)
+        except CtcToolError as exc:
+            failures.append(str(exc))
+            continue
+        kept.append(utterance)
+        feats.append(x[0])
+    if not kept:
+        return None, None, kept, failures
+    lengths = torch.tensor([f.shape[0] for f in feats], device=device)
+    return torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lengths, kept, failures
+
+
 class EpochBatches(torch.utils.data.Dataset):
-    """Batch ``i`` of one epoch: (features (B, T, F), frame counts (B,), labels (sum of L,), label counts (B,))
-    on the CPU, made from ``utterances`` at the indices ``batches[i]``."""
+    """Batch ``i`` of one epoch: (features (B, T, F), frame counts (B,), labels (sum of L,), label counts (B,),
+    failures) on the CPU, made from ``utterances`` at the indices ``batches[i]``. An utterance whose audio
+    cannot be read is left out of its batch and listed in ``failures`` (one-line messages), so a loader
+    process never raises for bad input; a batch with none left has ``None`` for its four tensors."""
 
     def __init__(self, utterances: list[Utterance], batches: list[list[int]], features: FeatureConfig,
                  augment: bool, seed: int, rank: int, epoch: int):
@@ -64,12 +86,14 @@ class EpochBatches(torch.utils.data.Dataset):
         return len(self.batches)
 
     def __getitem__(self, index: int):
-        batch = [self.utterances[i] for i in self.batches[index]]
         rng = batch_generator(self.seed, self.rank, self.epoch, index) if self.augment else None
-        x, lengths = batch_features(batch, self.features, "cpu", rng)
-        labels = torch.tensor([label for u in batch for label in u.labels], dtype=torch.long)
-        label_counts = torch.tensor([len(u.labels) for u in batch], dtype=torch.long)
-        return x, lengths, labels, label_counts
+        x, lengths, kept, failures = readable_batch([self.utterances[i] for i in self.batches[index]],
+                                                    self.features, "cpu", rng)
+        if not kept:
+            return None, None, None, None, failures
+        labels = torch.tensor([label for u in kept for label in u.labels], dtype=torch.long)
+        label_counts = torch.tensor([len(u.labels) for u in kept], dtype=torch.long)
+        return x, lengths, labels, label_counts, failures
 
 
 def epoch_loader(batches: EpochBatches, start: int, workers: int, pin_memory: bool):

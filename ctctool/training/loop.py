@@ -3,7 +3,8 @@ and fine-tuning from another model's weights.
 
 The loop never prints: it reports through ``on_event(name, data)``. Events:
 ``start`` (sizes), ``step`` (loss, lr, seconds of audio per second), ``epoch``
-(validation loss, greedy WER and CER, examples), ``checkpoint`` (path).
+(validation loss, greedy WER and CER, examples), ``checkpoint`` (path), ``skipped`` (an utterance whose
+audio could not be read, left out of training: its one-line error; once per run).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ctctool.metrics import score_corpus
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, save_checkpoint
 from ctctool.models.ds2 import DeepSpeech2, ModelConfig, model_config
 from ctctool.models.features import PRESET_FEATURES, FeatureConfig
-from ctctool.training.batch_source import EpochBatches, batch_features, epoch_loader
+from ctctool.training.batch_source import EpochBatches, epoch_loader, readable_batch
 from ctctool.training.batches import bucket_batches
 from ctctool.training.corpus import Corpus, Utterance
 from ctctool.vocab import Vocabulary
@@ -165,6 +166,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
                        "train_hours": sum(train_durations) / 3600})
     started = time.monotonic()
     last_save = started
+    skipped: set[str] = set()  # unreadable utterances, each reported once
 
     def save(epoch_: int, position_: int) -> None:
         if dist.rank != 0:
@@ -181,7 +183,14 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         model.train()
         made = EpochBatches(train_set, mine, features, config.augment, config.seed, dist.rank, epoch)
         t0 = time.monotonic()
-        for index, batch in enumerate(epoch_loader(made, position, config.workers, device.type == "cuda"), position):
+        for index, (*batch, failures) in enumerate(epoch_loader(made, position, config.workers, device.type == "cuda"),
+                                                   position):
+            for failure in failures:
+                if failure not in skipped:
+                    skipped.add(failure)
+                    on_event("skipped", {"error": failure})
+            if batch[0] is None:  # every utterance of the batch unreadable: no step
+                continue
             loss = _train_step(wrapped, optimizer, schedule, batch, device, config)
             seconds = sum(train_durations[i] for i in mine[index])
             on_event("step", {"epoch": epoch, "batch": index + 1, "batches": len(mine), "loss": loss,
@@ -196,6 +205,10 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
                 last_save = now
             t0 = time.monotonic()
         report = evaluate(model, val_set, features, vocab, device)
+        for failure in report.pop("skipped"):
+            if failure not in skipped:
+                skipped.add(failure)
+                on_event("skipped", {"error": failure})
         history.append({"epoch": epoch + 1, **{k: v for k, v in report.items() if k != "examples"}})
         on_event("epoch", {"epoch": epoch + 1, **report})
         epoch, position = epoch + 1, 0
@@ -227,12 +240,15 @@ def _train_step(model, optimizer, schedule, batch, device, config) -> float:
 @torch.no_grad()
 def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureConfig, vocab: Vocabulary,
              device, batch_size: int = 16) -> dict:
-    """Validation loss, greedy WER and CER, and three target/prediction pairs."""
+    """Validation loss, greedy WER and CER, three target/prediction pairs, and the one-line errors of
+    utterances whose audio could not be read (``skipped``; left out of the figures)."""
     model.eval()
-    losses, refs, hyps = [], [], []
+    losses, refs, hyps, skipped = [], [], [], []
     for start in range(0, len(utterances), batch_size):
-        batch = utterances[start : start + batch_size]
-        x, lengths = batch_features(batch, features, device, None)
+        x, lengths, batch, failures = readable_batch(utterances[start : start + batch_size], features, device, None)
+        skipped += failures
+        if not batch:
+            continue
         log_probs, out_lengths = model(x, lengths)
         targets = torch.cat([torch.tensor(u.labels) for u in batch]).to(device)
         target_lengths = torch.tensor([len(u.labels) for u in batch], device=device)
@@ -241,11 +257,11 @@ def evaluate(model: DeepSpeech2, utterances: list[Utterance], features: FeatureC
         hyps += [vocab.decode(ids) for ids in greedy_decode(log_probs, out_lengths, blank=vocab.blank)]
         refs += [u.text for u in batch]
     model.train()
-    if not utterances:
-        return {"val_loss": float("nan"), "wer": float("nan"), "cer": float("nan"), "examples": []}
+    if not refs:
+        return {"val_loss": float("nan"), "wer": float("nan"), "cer": float("nan"), "examples": [], "skipped": skipped}
     report = score_corpus(refs, hyps)
-    return {"val_loss": sum(losses) / len(utterances), "wer": report.wer, "cer": report.cer,
-            "examples": list(zip(refs[:3], hyps[:3]))}
+    return {"val_loss": sum(losses) / len(refs), "wer": report.wer, "cer": report.cer,
+            "examples": list(zip(refs[:3], hyps[:3])), "skipped": skipped}
 
 
 def _check_starting_point(init: StartingPoint, vocab: Vocabulary, features: str) -> None:
