@@ -137,7 +137,8 @@ class DeepSpeech2(nn.Module):
     def _numba_rnn(self, kernel: str, x: torch.Tensor) -> bool:
         if kernel not in ("auto", "torch", "numba"):
             raise CtcToolError(f"rnn_kernel {kernel!r}: expected auto, torch or numba")
-        usable = x.device.type == "cpu" and not self.training and not (torch.is_grad_enabled() and x.requires_grad)
+        wants_gradients = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.rnn.parameters()))
+        usable = x.device.type == "cpu" and not self.training and not wants_gradients
         if kernel == "numba" and not usable:
             raise CtcToolError("rnn_kernel 'numba' runs inference on the CPU only: call model.eval(), keep the "
                                "input on the CPU and run under torch.no_grad()")
