@@ -36,35 +36,28 @@ def augmented_waveform(utterance: Utterance, sample_rate: int, rng: torch.Genera
     return wave
 
 
-def batch_features(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
-                   rng: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Padded features (B, T, F) and frame counts (B,) of ``batch`` on ``device``; with ``rng``, augmented
-    (waveform augmentation, then SpecAugment), else as recorded."""
-    feats = []
-    for utterance in batch:
-        if rng is None:
-            x = compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
-        else:
-            wave = augmented_waveform(utterance, features.sample_rate, rng)
-            x = spec_augment(compute_features(wave.to(device), features), rng)
-        feats.append(x)
-    lengths = torch.tensor([f.shape[0] for f in feats], device=device)
-    return torch.nn.utils.rnn.pad_sequence(feats, batch_first=True), lengths
+def utterance_features(utterance: Utterance, features: FeatureConfig, device: torch.device | str,
+                       rng: torch.Generator | None) -> torch.Tensor:
+    """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation, then
+    SpecAugment), else as recorded."""
+    if rng is None:
+        return compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
+    wave = augmented_waveform(utterance, features.sample_rate, rng)
+    return spec_augment(compute_features(wave.to(device), features), rng)
 
 
 def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
                    rng: torch.Generator | None):
-    """``batch_features`` of the utterances of ``batch`` whose audio can be read: (features (B', T, F) or None,
-    frame counts (B',) or None, the utterances kept, one-line errors of those left out)."""
+    """Padded ``utterance_features`` of the utterances of ``batch`` whose audio can be read: (features
+    (B', T, F) or None, frame counts (B',) or None, the utterances kept, one-line errors of those left out)."""
     kept, feats, failures = [], [], []
     for utterance in batch:
         try:
-            x, _ = batch_features([utterance], features, device, rng)
+            feats.append(utterance_features(utterance, features, device, rng))
         except CtcToolError as exc:
             failures.append(str(exc))
             continue
         kept.append(utterance)
-        feats.append(x[0])
     if not kept:
         return None, None, kept, failures
     lengths = torch.tensor([f.shape[0] for f in feats], device=device)
