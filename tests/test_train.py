@@ -70,13 +70,14 @@ def test_resume_continues_exactly(corpus_dir, tmp_path):
 
 
 def test_loader_processes_make_the_same_batches(corpus_dir, tmp_path):
-    """Two loader processes with augmentation train the very weights the training process alone trains."""
+    """Two loader processes with augmentation (vocal-tract-length perturbation included) train the very
+    weights the training process alone trains."""
     vocab = default_vocabulary()
     corpus = read_corpus(corpus_dir, vocab)
     torch.set_num_threads(1)
     weights = []
     for workers in (0, 2):
-        config = TrainConfig(epochs=2, workers=workers, **{**CONFIG, "augment": True})
+        config = TrainConfig(epochs=2, workers=workers, **{**CONFIG, "augment": True, "vtlp": 0.5})
         train(corpus, vocab, tmp_path / f"w{workers}.pt", config, device=torch.device("cpu"))
         weights.append(load_checkpoint(tmp_path / f"w{workers}.pt")["model_state"])
     for name in weights[0]:
@@ -350,3 +351,81 @@ def test_telephone_band_removes_what_is_above_4_khz_and_keeps_what_is_below():
     kept = telephone_band(low, 16000)[1000:-1000].pow(2).mean() / low[1000:-1000].pow(2).mean()
     removed = telephone_band(high, 16000)[1000:-1000].pow(2).mean() / high[1000:-1000].pow(2).mean()
     assert kept > 0.95 and removed < 1e-3
+
+
+def _frame_spectrum(wave, config):
+    """(T, K) |STFT| of ``wave`` with ``config``'s window: the spectrum compute_features starts from."""
+    frames = wave.unfold(0, config.frame_length, config.hop_length)
+    window = torch.hann_window(config.frame_length, periodic=True)
+    return torch.fft.rfft(frames * window, n=config.n_fft).abs()
+
+
+@pytest.mark.parametrize("factor", [0.9, 0.95, 1.07, 1.1])
+def test_vocal_tract_length_warp_moves_a_tone_as_a_tone_at_the_scaled_frequency(factor):
+    from ctctool.models.features import PRESET_FEATURES, warp_frequencies
+
+    config = PRESET_FEATURES["logmel"]  # 512-point FFT: 31.25 Hz bins
+    for hz in (500.0, 1200.0, 3000.0):  # below the knee (0.8 x Nyquist x min(1, factor)): a plain scaling
+        warped = warp_frequencies(_frame_spectrum(_tone(hz), config), factor).mean(dim=0)
+        synthesised = _frame_spectrum(_tone(hz * factor), config).mean(dim=0)
+        assert abs(int(warped.argmax()) - int(synthesised.argmax())) <= 1, hz
+        # the peak's height is kept, as a tone's at the new frequency
+        assert 0.75 < float(warped.max() / synthesised.max()) < 1.34, hz
+
+
+def test_vocal_tract_length_warp_above_the_knee_and_at_the_ends():
+    from ctctool.models.features import warp_frequencies
+
+    spectrum = torch.zeros(1, 193)  # last bin 192 = Nyquist
+    spectrum[0, 180] = 1.0
+    # factor 1.1: knee at output bin 0.8 * 192 = 153.6, where the source is 153.6 / 1.1 = 139.64; the line
+    # from there reaches 192 at 192, so output bin b reads source 139.636 + 1.36364 (b - 153.6): bin 182 reads
+    # 178.36, bin 183 reads 179.727 (0.727 of bin 180), bin 184 reads 181.09. Only bin 183 sees bin 180.
+    warped = warp_frequencies(spectrum, 1.1)[0]
+    assert torch.nonzero(warped).flatten().tolist() == [183]
+    assert abs(float(warped[183]) - 0.7273) < 1e-3
+    ramp = torch.arange(193, dtype=torch.float32)[None]  # the spectrum whose value is its bin
+    for factor in (0.9, 1.1):
+        source = warp_frequencies(ramp, factor)[0]
+        assert float(source[0]) == 0.0 and float(source[-1]) == 192.0  # 0 Hz and Nyquist stay
+        assert bool((source.diff() > 0).all())  # a monotone warp: no bin read twice in reverse
+        assert abs(float(source[50]) - 50 / factor) < 1e-4
+    assert torch.equal(warp_frequencies(ramp, 1.0), ramp)
+
+
+def test_features_without_a_warp_are_unchanged_and_a_warp_changes_them():
+    from ctctool.models.features import PRESET_FEATURES, compute_features
+
+    wave = torch.randn(16000, generator=torch.Generator().manual_seed(0))
+    for config in PRESET_FEATURES.values():
+        plain = compute_features(wave, config)
+        assert torch.equal(compute_features(wave, config, vtl_factor=1.0), plain)
+        assert not torch.allclose(compute_features(wave, config, vtl_factor=1.1), plain)
+
+
+def test_vtlp_off_draws_nothing_from_the_batch_generator(corpus_dir):
+    """Runs without vocal-tract-length perturbation make the batches they made before it existed."""
+    from ctctool.models.features import PRESET_FEATURES, compute_features
+    from ctctool.training.batch_source import augmented_waveform, utterance_features
+    from ctctool.training.batches import spec_augment
+
+    utterance = read_corpus(corpus_dir, default_vocabulary()).utterances[0]
+    config = PRESET_FEATURES["logmel"]
+    made = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), vtlp=0.0)
+    rng = torch.Generator().manual_seed(5)
+    wave = augmented_waveform(utterance, config.sample_rate, rng)
+    assert torch.equal(made, spec_augment(compute_features(wave, config), rng))
+    warped = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), vtlp=1.0)
+    assert warped.shape == made.shape and not torch.equal(warped, made)
+
+
+def test_vtlp_needs_augmentation(corpus_dir, tmp_path):
+    with pytest.raises(CtcToolError, match="vtlp 0.3 is an augmentation, and augment is off"):
+        TrainConfig(vtlp=0.3, augment=False)
+    with pytest.raises(CtcToolError, match="vtlp 1.5: expected a chance from 0 to 1"):
+        TrainConfig(vtlp=1.5)
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--vtlp", "0.3", "--no-augment")
+    _error(result, "--vtlp 0.3 is an augmentation and --no-augment turns augmentation off; leave out one of them")
+    assert not (tmp_path / "m.pt").exists()
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--vtlp", "2")
+    assert result.exit_code == 2 and "--vtlp" in result.stderr and "Traceback" not in result.stderr

@@ -77,8 +77,34 @@ def mel_filterbank(config: FeatureConfig, device=None) -> torch.Tensor:
     return torch.clamp(torch.minimum(rising, falling), min=0.0).to(torch.float32).to(device)
 
 
-def compute_features(waveform: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
-    """(N,) float waveform at ``config.sample_rate`` -> (T, F) normalised features, on its device."""
+VTL_BREAK = 0.8  # the warp is a plain scaling below this share of Nyquist (times min(1, factor))
+
+
+def warp_frequencies(spectrum: torch.Tensor, factor: float) -> torch.Tensor:
+    """(T, K) magnitude spectrum (bins 0 Hz .. Nyquist) -> (T, K) with its frequency axis stretched by
+    ``factor``: what was at frequency f appears at ``factor * f`` (vocal-tract-length perturbation, Jaitly
+    and Hinton 2013). Piecewise linear, so that Nyquist stays at Nyquist: a plain scaling up to
+    ``VTL_BREAK * min(1, factor)`` of Nyquist, then a straight line to Nyquist. Values between bins are
+    interpolated linearly. ``factor`` 1 returns the spectrum unchanged."""
+    if not 0.5 <= factor <= 2.0:
+        raise CtcToolError(f"vocal-tract-length factor {factor}: expected 0.5 to 2")
+    if factor == 1.0:
+        return spectrum
+    last = spectrum.shape[-1] - 1
+    out_bin = torch.arange(last + 1, dtype=torch.float64, device=spectrum.device)
+    knee = VTL_BREAK * min(1.0, factor) * last  # output bin where the scaling ends
+    source = torch.where(out_bin <= knee, out_bin / factor,
+                         knee / factor + (last - knee / factor) * (out_bin - knee) / (last - knee))
+    low = source.floor().long().clamp(0, last)
+    high = (low + 1).clamp(max=last)
+    weight = (source - low).to(spectrum.dtype)
+    return spectrum[..., low] * (1 - weight) + spectrum[..., high] * weight
+
+
+def compute_features(waveform: torch.Tensor, config: FeatureConfig, *, vtl_factor: float = 1.0) -> torch.Tensor:
+    """(N,) float waveform at ``config.sample_rate`` -> (T, F) normalised features, on its device.
+    ``vtl_factor`` other than 1 warps the spectrum's frequency axis first (``warp_frequencies``; training
+    augmentation)."""
     if waveform.dim() != 1:
         raise CtcToolError(f"waveform: expected one channel of shape (N,), found {tuple(waveform.shape)}")
     audio = waveform.to(torch.float32)
@@ -86,7 +112,7 @@ def compute_features(waveform: torch.Tensor, config: FeatureConfig) -> torch.Ten
         audio = torch.nn.functional.pad(audio, (0, config.frame_length - audio.numel()))
     frames = audio.unfold(0, config.frame_length, config.hop_length)  # (T, frame_length)
     window = torch.hann_window(config.frame_length, periodic=True, device=audio.device)
-    spectrum = torch.fft.rfft(frames * window, n=config.n_fft).abs()  # (T, n_fft // 2 + 1)
+    spectrum = warp_frequencies(torch.fft.rfft(frames * window, n=config.n_fft).abs(), vtl_factor)  # (T, n_fft // 2 + 1)
     if config.kind == "spectrogram":
         features = spectrum.pow(0.5)
     else:

@@ -36,24 +36,32 @@ def augmented_waveform(utterance: Utterance, sample_rate: int, rng: torch.Genera
     return wave
 
 
+VTL_FACTORS = (0.9, 1.1)  # the range vocal-tract-length factors are drawn from (uniform)
+
+
 def utterance_features(utterance: Utterance, features: FeatureConfig, device: torch.device | str,
-                       rng: torch.Generator | None) -> torch.Tensor:
-    """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation, then
-    SpecAugment), else as recorded."""
+                       rng: torch.Generator | None, vtlp: float = 0.0) -> torch.Tensor:
+    """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation, then,
+    with chance ``vtlp``, a vocal-tract-length warp by a factor drawn from ``VTL_FACTORS``, then
+    SpecAugment), else as recorded. ``vtlp`` 0 draws nothing for it, so runs without it are unchanged."""
     if rng is None:
         return compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
     wave = augmented_waveform(utterance, features.sample_rate, rng)
-    return spec_augment(compute_features(wave.to(device), features), rng)
+    factor = 1.0
+    if vtlp > 0 and float(torch.rand(1, generator=rng)) < vtlp:
+        low, high = VTL_FACTORS
+        factor = low + (high - low) * float(torch.rand(1, generator=rng))
+    return spec_augment(compute_features(wave.to(device), features, vtl_factor=factor), rng)
 
 
 def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
-                   rng: torch.Generator | None):
+                   rng: torch.Generator | None, vtlp: float = 0.0):
     """Padded ``utterance_features`` of the utterances of ``batch`` whose audio can be read: (features
     (B', T, F) or None, frame counts (B',) or None, the utterances kept, one-line errors of those left out)."""
     kept, feats, failures = [], [], []
     for utterance in batch:
         try:
-            feats.append(utterance_features(utterance, features, device, rng))
+            feats.append(utterance_features(utterance, features, device, rng, vtlp))
         except CtcToolError as exc:
             failures.append(str(exc))
             continue
@@ -66,14 +74,15 @@ def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torc
 
 class EpochBatches(torch.utils.data.Dataset):
     """Batch ``i`` of one epoch: (features (B, T, F), frame counts (B,), labels (sum of L,), label counts (B,),
-    failures) on the CPU, made from ``utterances`` at the indices ``batches[i]``. An utterance whose audio
+    failures) on the CPU, made from ``utterances`` at the indices ``batches[i]``, augmented when ``augment``
+    (with vocal-tract-length perturbation at chance ``vtlp``). An utterance whose audio
     cannot be read is left out of its batch and listed in ``failures`` (one-line messages), so a loader
     process never raises for bad input; a batch with none left has ``None`` for its four tensors."""
 
     def __init__(self, utterances: list[Utterance], batches: list[list[int]], features: FeatureConfig,
-                 augment: bool, seed: int, rank: int, epoch: int):
+                 augment: bool, seed: int, rank: int, epoch: int, vtlp: float = 0.0):
         self.utterances, self.batches, self.features = utterances, batches, features
-        self.augment, self.seed, self.rank, self.epoch = augment, seed, rank, epoch
+        self.augment, self.seed, self.rank, self.epoch, self.vtlp = augment, seed, rank, epoch, vtlp
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -81,7 +90,7 @@ class EpochBatches(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         rng = batch_generator(self.seed, self.rank, self.epoch, index) if self.augment else None
         x, lengths, kept, failures = readable_batch([self.utterances[i] for i in self.batches[index]],
-                                                    self.features, "cpu", rng)
+                                                    self.features, "cpu", rng, self.vtlp)
         if not kept:
             return None, None, None, None, failures
         labels = torch.tensor([label for u in kept for label in u.labels], dtype=torch.long)

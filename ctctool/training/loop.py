@@ -48,10 +48,18 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     augment: bool = True
+    vtlp: float = 0.0  # chance per training utterance of a vocal-tract-length warp (with augment)
     checkpoint_minutes: float = 10.0  # also save mid-epoch, this often
     max_minutes: float | None = None  # stop (resumably) after this long
     init_from: str | None = None  # the checkpoint whose weights the run started from (fine-tuning)
     workers: int = 0  # loader processes that read and augment batches (0: the training process itself)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.vtlp <= 1.0:
+            raise CtcToolError(f"vtlp {self.vtlp}: expected a chance from 0 to 1")
+        if self.vtlp > 0 and not self.augment:
+            raise CtcToolError(f"vtlp {self.vtlp} is an augmentation, and augment is off: turn augment on or "
+                               "set vtlp to 0")
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,8 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         order = bucket_batches(train_durations, config.batch_seconds, torch.Generator().manual_seed(config.seed * 1000 + epoch))
         mine = order[dist.rank :: dist.world_size][:batches_per_epoch]
         model.train()
-        made = EpochBatches(train_set, mine, features, config.augment, config.seed, dist.rank, epoch)
+        made = EpochBatches(train_set, mine, features, config.augment, config.seed, dist.rank, epoch,
+                            config.vtlp)
         t0 = time.monotonic()
         for index, (*batch, failures) in enumerate(epoch_loader(made, position, config.workers, device.type == "cuda"),
                                                    position):

@@ -155,7 +155,9 @@ of open English text:
 - Augmentation on the fly: speed perturbation 0.85-1.15 (tempo, pitch and formants together, which turns
   one voice into many apparent vocal-tract lengths) on half the utterances, an 8 kHz telephone band on a
   tenth, synthetic room reverberation (RT60 0.1-0.4 s) and white noise (10-30 dB SNR) on 30% each, and
-  SpecAugment. Files also carry white or pink noise at 8-30 dB SNR from generation.
+  SpecAugment. Files also carry white or pink noise at 8-30 dB SNR from generation. (Vocal-tract-length
+  perturbation without the tempo, `ctctool train --vtlp`, came in 0.7.1, after this model's runs, and was
+  not used for it.)
 - **How**: on one H100 GPU lent for 15 minutes (bfloat16 autocast, 14 loader processes). The audio travelled
   to it as Ogg Opus at about 16 kbit/s (`tools/pack_corpus.py`) in two halves, as each transfer was limited
   to 64 MB and the machine kept no files between transfers; so the model was trained on the Opus copy, in
