@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 4 of the default English model (0.7.0, fine-tuned on the CPU for 0.7.1): the medium network (2.1M parameters, `--preset medium`)
+# Stage 4 of the default English model (0.7.0, fine-tuned twice on the CPU for 0.7.1): the medium network (2.1M parameters, `--preset medium`)
 # trained from scratch on one GPU, on the stage-3 data (recipe-work/mix_train from data.sh: espeak-ng,
 # Piper joe and flite/festival voices reading open English text, 10.4 h) with the usual on-the-fly
 # augmentation, watched on recipe-work/mix_dev. It does not start from stages 1-3.
@@ -10,10 +10,12 @@
 #   here:  bash recipes/default_model/stage4_gpu.sh pack
 #   GPU:   bash recipes/default_model/stage4_gpu.sh train-a   # 11 epochs on half 2 (about 5 minutes on an H100)
 #   GPU:   bash recipes/default_model/stage4_gpu.sh train-b   # 8 epochs on half 1, from train-a's weights (3 min)
-#   here:  bash recipes/default_model/stage4_gpu.sh train-c   # 0.7.1: 2 epochs on all of it as 16-bit WAV, from
+#   here:  bash recipes/default_model/stage4_gpu.sh train-c   # 2 epochs on all of it as 16-bit WAV, from
 #                                                             # train-b's weights (about 70 minutes on 2 cores)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-d   # 2 more, with vocal-tract-length perturbation (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
-# finish takes the newest of stage4c.pt / stage4b.pt; without train-c it makes the 0.7.0 model.
+# finish takes the newest of stage4d.pt / stage4c.pt / stage4b.pt, each later one only if it is newer than
+# the one before: without train-c and train-d it makes the 0.7.0 model, without train-d the first 0.7.1 candidate.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -28,7 +30,7 @@ weights_only() {  # the weights and history without the optimizer's state: a thi
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -49,6 +51,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train|finish}" in
       --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 3e-4 --seed 6 --out "$OUT/stage4c_full.pt"
     weights_only "$OUT/stage4c_full.pt" "$OUT/stage4c.pt"
     ;;
+  train-d)
+    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4c.pt" --vtlp 0.3 \
+      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 2e-4 --seed 7 --out "$OUT/stage4d_full.pt"
+    weights_only "$OUT/stage4d_full.pt" "$OUT/stage4d.pt"
+    ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -63,8 +70,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train|finish}" in
     [ -d "$WORK/piper_dev_timed" ] || python tools/make_piper_set.py "$WORK/piper_dev_timed" --num 150 --seed 14 --prefix pdt_ --text "$WORK/text/dev.txt" \
       --timings --lossy-prob 0 --snr 15:30 --noise-prob 0.3
     LAST="$OUT/stage4b.pt" EARLIER=""
-    if [ -f "$OUT/stage4a.pt" ] && [ "$OUT/stage4a.pt" -ot "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
-    if [ -f "$OUT/stage4c.pt" ] && [ "$OUT/stage4b.pt" -ot "$OUT/stage4c.pt" ]; then LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"; fi
+    if [ -f "$OUT/stage4a.pt" ] && ! [ "$OUT/stage4a.pt" -nt "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
+    if [ -f "$OUT/stage4c.pt" ] && [ "$OUT/stage4b.pt" -ot "$OUT/stage4c.pt" ]; then
+      LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"
+      if [ -f "$OUT/stage4d.pt" ] && [ "$OUT/stage4c.pt" -ot "$OUT/stage4d.pt" ]; then LAST="$OUT/stage4d.pt" EARLIER="$EARLIER $OUT/stage4c.pt"; fi
+    fi
     python recipes/default_model/finish.py "$LAST" ctctool/models/default_en.pt $EARLIER \
       --calibrate "$WORK/espeak_dev" --calibrate "$WORK/piper_dev_timed"
     python bench/bench_real_speech.py --model ctctool/models/default_en.pt --json "$WORK/real_speech.json"
@@ -72,5 +82,5 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train|finish}" in
       --eval espeak_eval="$WORK/espeak_eval" --eval piper_eval="$WORK/piper_eval" --eval tts_eval="$WORK/tts_eval" \
       --real "$WORK/real_speech.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train or finish, got $1" >&2; exit 1 ;;
 esac
