@@ -70,14 +70,14 @@ def test_resume_continues_exactly(corpus_dir, tmp_path):
 
 
 def test_loader_processes_make_the_same_batches(corpus_dir, tmp_path):
-    """Two loader processes with augmentation (vocal-tract-length perturbation included) train the very
-    weights the training process alone trains."""
+    """Two loader processes with augmentation (vocal-tract-length perturbation and pitch shifts included)
+    train the very weights the training process alone trains."""
     vocab = default_vocabulary()
     corpus = read_corpus(corpus_dir, vocab)
     torch.set_num_threads(1)
     weights = []
     for workers in (0, 2):
-        config = TrainConfig(epochs=2, workers=workers, **{**CONFIG, "augment": True, "vtlp": 0.5})
+        config = TrainConfig(epochs=2, workers=workers, **{**CONFIG, "augment": True, "vtlp": 0.5, "pitch": 0.5})
         train(corpus, vocab, tmp_path / f"w{workers}.pt", config, device=torch.device("cpu"))
         weights.append(load_checkpoint(tmp_path / f"w{workers}.pt")["model_state"])
     for name in weights[0]:
@@ -403,6 +403,63 @@ def test_features_without_a_warp_are_unchanged_and_a_warp_changes_them():
         assert not torch.allclose(compute_features(wave, config, vtl_factor=1.1), plain)
 
 
+def _voice(f0: float, seconds: float = 1.0, sample_rate: int = 16000) -> torch.Tensor:
+    """A pulse train at ``f0`` Hz through three fixed formant resonators (500, 1500 and 2500 Hz): a vowel
+    whose pitch can change while its vocal tract does not."""
+    import math
+
+    import numpy as np
+    from scipy.signal import lfilter
+
+    phase = np.arange(int(seconds * sample_rate)) * f0 / sample_rate
+    wave = np.diff(np.floor(phase), prepend=0.0)  # one pulse per period
+    for centre, bandwidth in ((500, 80), (1500, 100), (2500, 120)):
+        radius, angle = math.exp(-math.pi * bandwidth / sample_rate), 2 * math.pi * centre / sample_rate
+        wave = lfilter([1 - radius], [1, -2 * radius * math.cos(angle), radius**2], wave)
+    return torch.tensor(wave, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("factor", [0.8, 0.9, 1.25, 1.5])
+def test_pitch_shift_looks_like_the_same_vowel_spoken_at_the_new_pitch(factor):
+    """Moving the harmonics of a 200 Hz vowel by ``factor`` gives log-mel bands much nearer to the vowel
+    synthesised at ``factor`` x 200 Hz through the same formants than the unshifted vowel's, and nearer than
+    a vocal-tract-length warp (which moves the formants too) gives; its first harmonic is where the
+    synthesised one is."""
+    from ctctool.models.features import PRESET_FEATURES, mel_filterbank, shift_pitch, warp_frequencies
+
+    config = PRESET_FEATURES["logmel"]  # 512-point FFT: 31.25 Hz bins
+
+    def log_mel(spectrum):  # (T, K) -> (n_mels,) mean log-mel over frames
+        return torch.log(spectrum.pow(2) @ mel_filterbank(config) + 1e-6).mean(dim=0)
+
+    spoken = _frame_spectrum(_voice(200.0), config)
+    target_spectrum = _frame_spectrum(_voice(200.0 * factor), config)
+    shifted = shift_pitch(spoken, factor, config.sample_rate)
+    target = log_mel(target_spectrum)
+    gap = {name: float((log_mel(s) - target).abs().mean())
+           for name, s in (("shifted", shifted), ("unshifted", spoken), ("warped", warp_frequencies(spoken, factor)))}
+    assert gap["shifted"] < 0.5 * gap["unshifted"], gap
+    assert gap["shifted"] < 0.75 * gap["warped"], gap
+    below = int(1.5 * 200.0 * factor / 31.25)  # bins up to halfway to the second harmonic
+    first = int(shifted.mean(dim=0)[2:below].argmax()) + 2
+    assert abs(first - int(target_spectrum.mean(dim=0)[2:below].argmax()) - 2) <= 1
+
+
+def test_pitch_shift_by_1_changes_nothing_and_a_shift_changes_features():
+    from ctctool.models.features import PRESET_FEATURES, compute_features, shift_pitch
+
+    spectrum = _frame_spectrum(_voice(150.0), PRESET_FEATURES["logmel"])
+    assert torch.equal(shift_pitch(spectrum, 1.0, 16000), spectrum)
+    with pytest.raises(CtcToolError, match="pitch factor 2.5: expected 0.5 to 2"):
+        shift_pitch(spectrum, 2.5, 16000)
+    wave = _voice(150.0)
+    for config in PRESET_FEATURES.values():
+        plain = compute_features(wave, config)
+        assert torch.equal(compute_features(wave, config, pitch_factor=1.0), plain)
+        shifted = compute_features(wave, config, pitch_factor=1.3)
+        assert shifted.shape == plain.shape and not torch.allclose(shifted, plain)
+
+
 def test_vtlp_off_draws_nothing_from_the_batch_generator(corpus_dir):
     """Runs without vocal-tract-length perturbation make the batches they made before it existed."""
     from ctctool.models.features import PRESET_FEATURES, compute_features
@@ -417,6 +474,47 @@ def test_vtlp_off_draws_nothing_from_the_batch_generator(corpus_dir):
     assert torch.equal(made, spec_augment(compute_features(wave, config), rng))
     warped = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), vtlp=1.0)
     assert warped.shape == made.shape and not torch.equal(warped, made)
+    shifted = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), pitch=1.0)
+    assert shifted.shape == made.shape and not torch.equal(shifted, made) and not torch.equal(shifted, warped)
+
+
+def test_pitch_factors_are_drawn_from_the_stated_range_after_the_vtlp_draws(corpus_dir, monkeypatch):
+    """With both on, the vocal-tract-length draws come first, then the pitch draws: a pitch chance of 1 draws a
+    factor log-uniformly from PITCH_FACTORS, which compute_features receives."""
+    import ctctool.training.batch_source as batch_source
+    from ctctool.models.features import PRESET_FEATURES
+
+    utterance = read_corpus(corpus_dir, default_vocabulary()).utterances[0]
+    seen = []
+    real = batch_source.compute_features
+    monkeypatch.setattr(batch_source, "compute_features",
+                        lambda wave, config, **factors: seen.append(factors) or real(wave, config, **factors))
+    for seed in range(30):
+        batch_source.utterance_features(utterance, PRESET_FEATURES["logmel"], "cpu",
+                                        torch.Generator().manual_seed(seed), vtlp=1.0, pitch=1.0)
+    low, high = batch_source.PITCH_FACTORS
+    pitch = torch.tensor([f["pitch_factor"] for f in seen])
+    vtl = torch.tensor([f["vtl_factor"] for f in seen])
+    assert bool(((pitch >= low) & (pitch <= high)).all()) and bool(((vtl >= 0.9) & (vtl <= 1.1)).all())
+    assert float(pitch.min()) < 0.9 and float(pitch.max()) > 1.4  # the range is used, not one value
+    # the draws, replayed: augmentation, the vtlp chance and factor, the pitch chance and factor
+    rng = torch.Generator().manual_seed(0)
+    batch_source.augmented_waveform(utterance, 16000, rng)
+    torch.rand(2, generator=rng)
+    torch.rand(1, generator=rng)
+    assert abs(float(pitch[0]) - low * (high / low) ** float(torch.rand(1, generator=rng))) < 1e-6
+
+
+def test_pitch_needs_augmentation(corpus_dir, tmp_path):
+    with pytest.raises(CtcToolError, match="pitch 0.3 is an augmentation, and augment is off"):
+        TrainConfig(pitch=0.3, augment=False)
+    with pytest.raises(CtcToolError, match="pitch -0.1: expected a chance from 0 to 1"):
+        TrainConfig(pitch=-0.1)
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--pitch", "0.3", "--no-augment")
+    _error(result, "--pitch 0.3 is an augmentation and --no-augment turns augmentation off; leave out one of them")
+    assert not (tmp_path / "m.pt").exists()
+    result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--pitch", "1.5")
+    assert result.exit_code == 2 and "--pitch" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_vtlp_needs_augmentation(corpus_dir, tmp_path):

@@ -31,6 +31,7 @@ def train(
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
     augment: Annotated[bool, typer.Option(help="Speed perturbation, telephone band, reverberation, noise and SpecAugment on training batches.")] = True,
     vtlp: Annotated[float, typer.Option(parser=Number(0.0, 1.0), help="With --augment: the chance per utterance of vocal-tract-length perturbation (the spectrum's frequency axis stretched by a factor drawn from 0.9-1.1: formants and pitch move, the tempo stays). 0: off.")] = 0.0,
+    pitch: Annotated[float, typer.Option(parser=Number(0.0, 1.0), help="With --augment: the chance per utterance of a pitch shift by a factor drawn from 0.8-1.6 (the harmonics move, the spectral envelope, so the formants, and the tempo stay). 0: off.")] = 0.0,
     max_minutes: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Stop after this many minutes (resumable with --resume).")] = None,
     workers: Annotated[int, typer.Option(min=0, max=256, help="Loader processes that read and augment batches while the model trains (0: none). The batches are the same for any number.")] = 0,
     threads: Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for torch; default: torch's choice.")] = None,
@@ -46,9 +47,10 @@ def train(
     from ctctool.training.loop import TrainConfig, starting_point, train as run_training
     from ctctool.vocab import default_vocabulary
 
-    if vtlp > 0 and not augment:
-        raise CtcToolError(f"--vtlp {vtlp} is an augmentation and --no-augment turns augmentation off; "
-                           "leave out one of them")
+    for flag, chance in (("--vtlp", vtlp), ("--pitch", pitch)):
+        if chance > 0 and not augment:
+            raise CtcToolError(f"{flag} {chance} is an augmentation and --no-augment turns augmentation off; "
+                               "leave out one of them")
     check_files({"--out": out}, [data, data / "metadata.csv", dev, vocab, Path(init) if init else None])
     if threads:
         torch.set_num_threads(threads)
@@ -68,8 +70,8 @@ def train(
         saved = base or (starting_point(out) if resume and out.is_file() else None)
         features = saved.features if saved else "spectrogram"
     config = TrainConfig(epochs=epochs, preset=preset or "small", features=features, batch_seconds=batch_seconds,
-                         learning_rate=learning_rate, seed=seed, augment=augment, vtlp=vtlp, max_minutes=max_minutes,
-                         workers=workers)
+                         learning_rate=learning_rate, seed=seed, augment=augment, vtlp=vtlp, pitch=pitch,
+                         max_minutes=max_minutes, workers=workers)
     with TrainProgress(enabled=dist.rank == 0, corpus=corpus) as progress:
         run_training(corpus, vocabulary, out, config, device=target, resume=resume, init=base,
                      on_event=progress.event, dist=dist, dev=dev_corpus)

@@ -101,10 +101,46 @@ def warp_frequencies(spectrum: torch.Tensor, factor: float) -> torch.Tensor:
     return spectrum[..., low] * (1 - weight) + spectrum[..., high] * weight
 
 
-def compute_features(waveform: torch.Tensor, config: FeatureConfig, *, vtl_factor: float = 1.0) -> torch.Tensor:
+ENVELOPE_QUEFRENCY = 0.0025  # seconds: cepstral coefficients below this are the spectral envelope
+
+
+def shift_pitch(spectrum: torch.Tensor, factor: float, sample_rate: int) -> torch.Tensor:
+    """(T, K) magnitude spectrum (bins 0 Hz .. Nyquist, K = n_fft // 2 + 1) -> (T, K) with its harmonics
+    moved to ``factor`` times their frequency and its spectral envelope (formants) kept: a pitch shift.
+
+    The log spectrum is split by cepstral liftering into an envelope (quefrencies below
+    ``ENVELOPE_QUEFRENCY``, 2.5 ms: voices up to about 400 Hz keep their pitch period above it) and the rest,
+    the fine structure that holds the harmonics; only the fine structure is stretched along the frequency axis
+    (what was at f appears at ``factor * f``; past the top of the source it is flat). ``factor`` 1 returns the
+    spectrum unchanged."""
+    if not 0.5 <= factor <= 2.0:
+        raise CtcToolError(f"pitch factor {factor}: expected 0.5 to 2")
+    if factor == 1.0:
+        return spectrum
+    last = spectrum.shape[-1] - 1
+    n_fft = 2 * last
+    log_magnitude = torch.log(spectrum.to(torch.float64) + 1e-10)
+    cepstrum = torch.fft.irfft(log_magnitude, n=n_fft)  # (T, n_fft), real and even
+    cut = min(n_fft // 2, max(1, round(ENVELOPE_QUEFRENCY * sample_rate)))
+    lifter = torch.zeros(n_fft, dtype=torch.float64, device=spectrum.device)
+    lifter[:cut] = 1.0
+    lifter[n_fft - cut + 1 :] = 1.0
+    envelope = torch.fft.rfft(cepstrum * lifter, n=n_fft).real  # (T, K)
+    fine = log_magnitude - envelope
+    source = torch.arange(last + 1, dtype=torch.float64, device=spectrum.device) / factor
+    low = source.floor().long().clamp(0, last)
+    high = (low + 1).clamp(max=last)
+    weight = source - low
+    moved = (fine[..., low] * (1 - weight) + fine[..., high] * weight) * (source <= last)
+    return torch.exp(envelope + moved).to(spectrum.dtype)
+
+
+def compute_features(waveform: torch.Tensor, config: FeatureConfig, *, vtl_factor: float = 1.0,
+                     pitch_factor: float = 1.0) -> torch.Tensor:
     """(N,) float waveform at ``config.sample_rate`` -> (T, F) normalised features, on its device.
-    ``vtl_factor`` other than 1 warps the spectrum's frequency axis first (``warp_frequencies``; training
-    augmentation)."""
+    Training augmentation: ``pitch_factor`` other than 1 first moves the spectrum's harmonics and keeps its
+    envelope (``shift_pitch``); ``vtl_factor`` other than 1 then warps its whole frequency axis
+    (``warp_frequencies``)."""
     if waveform.dim() != 1:
         raise CtcToolError(f"waveform: expected one channel of shape (N,), found {tuple(waveform.shape)}")
     audio = waveform.to(torch.float32)
@@ -112,7 +148,8 @@ def compute_features(waveform: torch.Tensor, config: FeatureConfig, *, vtl_facto
         audio = torch.nn.functional.pad(audio, (0, config.frame_length - audio.numel()))
     frames = audio.unfold(0, config.frame_length, config.hop_length)  # (T, frame_length)
     window = torch.hann_window(config.frame_length, periodic=True, device=audio.device)
-    spectrum = warp_frequencies(torch.fft.rfft(frames * window, n=config.n_fft).abs(), vtl_factor)  # (T, n_fft // 2 + 1)
+    spectrum = torch.fft.rfft(frames * window, n=config.n_fft).abs()  # (T, n_fft // 2 + 1)
+    spectrum = warp_frequencies(shift_pitch(spectrum, pitch_factor, config.sample_rate), vtl_factor)
     if config.kind == "spectrogram":
         features = spectrum.pow(0.5)
     else:

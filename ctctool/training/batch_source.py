@@ -37,31 +37,37 @@ def augmented_waveform(utterance: Utterance, sample_rate: int, rng: torch.Genera
 
 
 VTL_FACTORS = (0.9, 1.1)  # the range vocal-tract-length factors are drawn from (uniform)
+PITCH_FACTORS = (0.8, 1.6)  # the range pitch factors are drawn from (uniform in log frequency)
 
 
 def utterance_features(utterance: Utterance, features: FeatureConfig, device: torch.device | str,
-                       rng: torch.Generator | None, vtlp: float = 0.0) -> torch.Tensor:
-    """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation, then,
-    with chance ``vtlp``, a vocal-tract-length warp by a factor drawn from ``VTL_FACTORS``, then
-    SpecAugment), else as recorded. ``vtlp`` 0 draws nothing for it, so runs without it are unchanged."""
+                       rng: torch.Generator | None, vtlp: float = 0.0, pitch: float = 0.0) -> torch.Tensor:
+    """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation; then,
+    with chance ``vtlp``, a vocal-tract-length warp by a factor drawn from ``VTL_FACTORS``; with chance
+    ``pitch``, a pitch shift that keeps the formants, by a factor drawn from ``PITCH_FACTORS``; then
+    SpecAugment), else as recorded. A chance of 0 draws nothing for it, so runs without it are unchanged."""
     if rng is None:
         return compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
     wave = augmented_waveform(utterance, features.sample_rate, rng)
-    factor = 1.0
+    vtl_factor = pitch_factor = 1.0
     if vtlp > 0 and float(torch.rand(1, generator=rng)) < vtlp:
         low, high = VTL_FACTORS
-        factor = low + (high - low) * float(torch.rand(1, generator=rng))
-    return spec_augment(compute_features(wave.to(device), features, vtl_factor=factor), rng)
+        vtl_factor = low + (high - low) * float(torch.rand(1, generator=rng))
+    if pitch > 0 and float(torch.rand(1, generator=rng)) < pitch:
+        low, high = PITCH_FACTORS
+        pitch_factor = low * (high / low) ** float(torch.rand(1, generator=rng))
+    return spec_augment(compute_features(wave.to(device), features, vtl_factor=vtl_factor,
+                                         pitch_factor=pitch_factor), rng)
 
 
 def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torch.device | str,
-                   rng: torch.Generator | None, vtlp: float = 0.0):
+                   rng: torch.Generator | None, vtlp: float = 0.0, pitch: float = 0.0):
     """Padded ``utterance_features`` of the utterances of ``batch`` whose audio can be read: (features
     (B', T, F) or None, frame counts (B',) or None, the utterances kept, one-line errors of those left out)."""
     kept, feats, failures = [], [], []
     for utterance in batch:
         try:
-            feats.append(utterance_features(utterance, features, device, rng, vtlp))
+            feats.append(utterance_features(utterance, features, device, rng, vtlp, pitch))
         except CtcToolError as exc:
             failures.append(str(exc))
             continue
@@ -75,14 +81,15 @@ def readable_batch(batch: list[Utterance], features: FeatureConfig, device: torc
 class EpochBatches(torch.utils.data.Dataset):
     """Batch ``i`` of one epoch: (features (B, T, F), frame counts (B,), labels (sum of L,), label counts (B,),
     failures) on the CPU, made from ``utterances`` at the indices ``batches[i]``, augmented when ``augment``
-    (with vocal-tract-length perturbation at chance ``vtlp``). An utterance whose audio
-    cannot be read is left out of its batch and listed in ``failures`` (one-line messages), so a loader
-    process never raises for bad input; a batch with none left has ``None`` for its four tensors."""
+    (with vocal-tract-length perturbation at chance ``vtlp`` and pitch shifts at chance ``pitch``). An
+    utterance whose audio cannot be read is left out of its batch and listed in ``failures`` (one-line
+    messages), so a loader process never raises for bad input; a batch with none left has ``None`` for its four tensors."""
 
     def __init__(self, utterances: list[Utterance], batches: list[list[int]], features: FeatureConfig,
-                 augment: bool, seed: int, rank: int, epoch: int, vtlp: float = 0.0):
+                 augment: bool, seed: int, rank: int, epoch: int, vtlp: float = 0.0, pitch: float = 0.0):
         self.utterances, self.batches, self.features = utterances, batches, features
-        self.augment, self.seed, self.rank, self.epoch, self.vtlp = augment, seed, rank, epoch, vtlp
+        self.augment, self.seed, self.rank, self.epoch = augment, seed, rank, epoch
+        self.vtlp, self.pitch = vtlp, pitch
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -90,7 +97,7 @@ class EpochBatches(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         rng = batch_generator(self.seed, self.rank, self.epoch, index) if self.augment else None
         x, lengths, kept, failures = readable_batch([self.utterances[i] for i in self.batches[index]],
-                                                    self.features, "cpu", rng, self.vtlp)
+                                                    self.features, "cpu", rng, self.vtlp, self.pitch)
         if not kept:
             return None, None, None, None, failures
         labels = torch.tensor([label for u in kept for label in u.labels], dtype=torch.long)

@@ -49,17 +49,20 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     vtlp: float = 0.0  # chance per training utterance of a vocal-tract-length warp (with augment)
+    pitch: float = 0.0  # chance per training utterance of a pitch shift that keeps the formants (with augment)
     checkpoint_minutes: float = 10.0  # also save mid-epoch, this often
     max_minutes: float | None = None  # stop (resumably) after this long
     init_from: str | None = None  # the checkpoint whose weights the run started from (fine-tuning)
     workers: int = 0  # loader processes that read and augment batches (0: the training process itself)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.vtlp <= 1.0:
-            raise CtcToolError(f"vtlp {self.vtlp}: expected a chance from 0 to 1")
-        if self.vtlp > 0 and not self.augment:
-            raise CtcToolError(f"vtlp {self.vtlp} is an augmentation, and augment is off: turn augment on or "
-                               "set vtlp to 0")
+        for name in ("vtlp", "pitch"):
+            chance = getattr(self, name)
+            if not 0.0 <= chance <= 1.0:
+                raise CtcToolError(f"{name} {chance}: expected a chance from 0 to 1")
+            if chance > 0 and not self.augment:
+                raise CtcToolError(f"{name} {chance} is an augmentation, and augment is off: turn augment on or "
+                                   f"set {name} to 0")
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         mine = order[dist.rank :: dist.world_size][:batches_per_epoch]
         model.train()
         made = EpochBatches(train_set, mine, features, config.augment, config.seed, dist.rank, epoch,
-                            config.vtlp)
+                            config.vtlp, config.pitch)
         t0 = time.monotonic()
         for index, (*batch, failures) in enumerate(epoch_loader(made, position, config.workers, device.type == "cuda"),
                                                    position):
