@@ -445,6 +445,18 @@ def test_pitch_shift_looks_like_the_same_vowel_spoken_at_the_new_pitch(factor):
     assert abs(first - int(target_spectrum.mean(dim=0)[2:below].argmax()) - 2) <= 1
 
 
+def test_features_of_digital_silence_are_zero_and_of_speech_normalised():
+    """Each bin is normalised over the utterance; a bin that is the same in every frame (all-zero audio:
+    log(0 + 1e-6) in every log-mel band) is 0, not float rounding divided by a tiny deviation."""
+    from ctctool.models.features import PRESET_FEATURES, compute_features
+
+    for config in PRESET_FEATURES.values():
+        assert torch.equal(compute_features(torch.zeros(16000), config), torch.zeros(98 if config.frame_length == 400 else 99, config.bins))
+        features = compute_features(_voice(150.0) + 0.01 * torch.randn(16000, generator=torch.Generator().manual_seed(0)), config)
+        assert torch.allclose(features.mean(dim=0), torch.zeros(config.bins), atol=1e-4)
+        assert torch.allclose(features.std(dim=0, unbiased=False), torch.ones(config.bins), atol=1e-3)
+
+
 def test_pitch_shift_by_1_changes_nothing_and_a_shift_changes_features():
     from ctctool.models.features import PRESET_FEATURES, compute_features, shift_pitch
 
@@ -460,8 +472,9 @@ def test_pitch_shift_by_1_changes_nothing_and_a_shift_changes_features():
         assert shifted.shape == plain.shape and not torch.allclose(shifted, plain)
 
 
-def test_vtlp_off_draws_nothing_from_the_batch_generator(corpus_dir):
-    """Runs without vocal-tract-length perturbation make the batches they made before it existed."""
+def test_vtlp_and_pitch_off_draw_nothing_from_the_batch_generator(corpus_dir):
+    """Runs without vocal-tract-length perturbation make the batches they made before it existed, and runs
+    with it but without pitch shifts make the batches they made before those existed."""
     from ctctool.models.features import PRESET_FEATURES, compute_features
     from ctctool.training.batch_source import augmented_waveform, utterance_features
     from ctctool.training.batches import spec_augment
@@ -474,6 +487,11 @@ def test_vtlp_off_draws_nothing_from_the_batch_generator(corpus_dir):
     assert torch.equal(made, spec_augment(compute_features(wave, config), rng))
     warped = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), vtlp=1.0)
     assert warped.shape == made.shape and not torch.equal(warped, made)
+    rng = torch.Generator().manual_seed(5)  # the draws of a --vtlp run before --pitch existed
+    wave = augmented_waveform(utterance, config.sample_rate, rng)
+    assert float(torch.rand(1, generator=rng)) < 1.0
+    factor = 0.9 + 0.2 * float(torch.rand(1, generator=rng))
+    assert torch.equal(warped, spec_augment(compute_features(wave, config, vtl_factor=factor), rng))
     shifted = utterance_features(utterance, config, "cpu", torch.Generator().manual_seed(5), pitch=1.0)
     assert shifted.shape == made.shape and not torch.equal(shifted, made) and not torch.equal(shifted, warped)
 
@@ -515,6 +533,27 @@ def test_pitch_needs_augmentation(corpus_dir, tmp_path):
     assert not (tmp_path / "m.pt").exists()
     result = run_cli("train", corpus_dir, "--out", tmp_path / "m.pt", "--pitch", "1.5")
     assert result.exit_code == 2 and "--pitch" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_error_resume_with_other_augmentation_or_seed(corpus_dir, tmp_path):
+    """--resume continues exactly only with the batches of the run it continues: another seed or
+    augmentation setting is a one-line error that leaves the checkpoint as it was."""
+    common = ["--preset", "tiny", "--features", "logmel", "--batch-seconds", "4", "--threads", "1"]
+    out = tmp_path / "m.pt"
+    assert run_cli("train", corpus_dir, "--out", out, "--epochs", "1", "--pitch", "0.3", "--seed", "2",
+                   *common).exit_code == 0
+    before = out.read_bytes()
+    for extra, message in (
+            (["--seed", "2"], "pitch 0.3 and this one asks for 0.0; resume with the same --pitch"),
+            (["--seed", "2", "--pitch", "0.3", "--vtlp", "0.2"], "vtlp 0.0 and this one asks for 0.2; resume with the same --vtlp"),
+            (["--pitch", "0.3"], "seed 2 and this one asks for 0; resume with the same --seed")):
+        _error(run_cli("train", corpus_dir, "--out", out, "--epochs", "2", "--resume", *extra, *common),
+               f"{out}: that run was trained with {message}, or start a new run")
+        assert out.read_bytes() == before
+    result = run_cli("train", corpus_dir, "--out", out, "--epochs", "2", "--resume", "--seed", "2", "--pitch", "0.3",
+                     *common)
+    assert result.exit_code == 0, result.output
+    assert len(load_checkpoint(out)["history"]) == 2
 
 
 def test_vtlp_needs_augmentation(corpus_dir, tmp_path):

@@ -31,7 +31,7 @@ def train(
     vocab: Annotated[Optional[Path], typer.Option(help="Vocabulary file; default: blank + a-z ' ? ! space.")] = None,
     augment: Annotated[bool, typer.Option(help="Speed perturbation, telephone band, reverberation, noise and SpecAugment on training batches.")] = True,
     vtlp: Annotated[float, typer.Option(parser=Number(0.0, 1.0), help="With --augment: the chance per utterance of vocal-tract-length perturbation (the spectrum's frequency axis stretched by a factor drawn from 0.9-1.1: formants and pitch move, the tempo stays). 0: off.")] = 0.0,
-    pitch: Annotated[float, typer.Option(parser=Number(0.0, 1.0), help="With --augment: the chance per utterance of a pitch shift by a factor drawn from 0.8-1.6 (the harmonics move, the spectral envelope, so the formants, and the tempo stay). 0: off.")] = 0.0,
+    pitch: Annotated[float, typer.Option(parser=Number(0.0, 1.0), help="With --augment: the chance per utterance of a pitch shift by a factor drawn from 0.8-1.6, log-uniform (the harmonics move; the spectral envelope, so the formants, and the tempo stay; it needs --features logmel's 25 ms window to resolve the harmonics). 0: off.")] = 0.0,
     max_minutes: Annotated[Optional[float], typer.Option(parser=POSITIVE, help="Stop after this many minutes (resumable with --resume).")] = None,
     workers: Annotated[int, typer.Option(min=0, max=256, help="Loader processes that read and augment batches while the model trains (0: none). The batches are the same for any number.")] = 0,
     threads: Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for torch; default: torch's choice.")] = None,

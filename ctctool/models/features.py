@@ -105,14 +105,16 @@ ENVELOPE_QUEFRENCY = 0.0025  # seconds: cepstral coefficients below this are the
 
 
 def shift_pitch(spectrum: torch.Tensor, factor: float, sample_rate: int) -> torch.Tensor:
-    """(T, K) magnitude spectrum (bins 0 Hz .. Nyquist, K = n_fft // 2 + 1) -> (T, K) with its harmonics
-    moved to ``factor`` times their frequency and its spectral envelope (formants) kept: a pitch shift.
+    """(T, K) magnitude spectrum (bins 0 Hz .. Nyquist, K = n_fft // 2 + 1 for an even n_fft) -> (T, K) with
+    its harmonics moved to ``factor`` times their frequency and its spectral envelope (formants) kept: a
+    pitch shift.
 
     The log spectrum is split by cepstral liftering into an envelope (quefrencies below
-    ``ENVELOPE_QUEFRENCY``, 2.5 ms: voices up to about 400 Hz keep their pitch period above it) and the rest,
+    ``ENVELOPE_QUEFRENCY``, 2.5 ms: voices below about 400 Hz have their pitch period above it) and the rest,
     the fine structure that holds the harmonics; only the fine structure is stretched along the frequency axis
-    (what was at f appears at ``factor * f``; past the top of the source it is flat). ``factor`` 1 returns the
-    spectrum unchanged."""
+    (what was at f appears at ``factor * f``; where that reads past the top of the source, only the envelope
+    is left). It needs a window long enough to resolve the harmonics: the logmel preset's 25 ms does for most
+    voices, the spectrogram preset's 16 ms hardly for low ones. ``factor`` 1 returns the spectrum unchanged."""
     if not 0.5 <= factor <= 2.0:
         raise CtcToolError(f"pitch factor {factor}: expected 0.5 to 2")
     if factor == 1.0:
@@ -156,4 +158,6 @@ def compute_features(waveform: torch.Tensor, config: FeatureConfig, *, vtl_facto
         features = torch.log(spectrum.pow(2) @ mel_filterbank(config, audio.device) + 1e-6)
     mean = features.mean(dim=0, keepdim=True)
     std = features.std(dim=0, keepdim=True, unbiased=False)
-    return (features - mean) / (std + 1e-10)
+    # a bin constant over the utterance (digital silence) is 0, not float rounding over a tiny deviation
+    constant = std <= 1e-5 * (1.0 + mean.abs())
+    return torch.where(constant, 0.0, (features - mean) / std.clamp_min(1e-30))

@@ -37,7 +37,9 @@ def augmented_waveform(utterance: Utterance, sample_rate: int, rng: torch.Genera
 
 
 VTL_FACTORS = (0.9, 1.1)  # the range vocal-tract-length factors are drawn from (uniform)
-PITCH_FACTORS = (0.8, 1.6)  # the range pitch factors are drawn from (uniform in log frequency)
+# the range pitch factors are drawn from (uniform in log frequency): upwards more than down (median 1.13), as
+# the training voices are mostly low, men's voices
+PITCH_FACTORS = (0.8, 1.6)
 
 
 def utterance_features(utterance: Utterance, features: FeatureConfig, device: torch.device | str,
@@ -45,7 +47,8 @@ def utterance_features(utterance: Utterance, features: FeatureConfig, device: to
     """Features (T, F) of ``utterance`` on ``device``; with ``rng``, augmented (waveform augmentation; then,
     with chance ``vtlp``, a vocal-tract-length warp by a factor drawn from ``VTL_FACTORS``; with chance
     ``pitch``, a pitch shift that keeps the formants, by a factor drawn from ``PITCH_FACTORS``; then
-    SpecAugment), else as recorded. A chance of 0 draws nothing for it, so runs without it are unchanged."""
+    SpecAugment), else as recorded. The factors are drawn in that order, and the pitch shift is applied
+    before the warp. A chance of 0 draws nothing for it, so runs without it are unchanged."""
     if rng is None:
         return compute_features(load_audio(utterance.audio, features.sample_rate).to(device), features)
     wave = augmented_waveform(utterance, features.sample_rate, rng)

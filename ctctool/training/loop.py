@@ -65,6 +65,20 @@ class TrainConfig:
                                    f"set {name} to 0")
 
 
+RESUME_FLAGS = {"seed": "--seed", "augment": "--augment or --no-augment", "vtlp": "--vtlp", "pitch": "--pitch"}
+
+
+def _check_same_batches(out: Path, saved: dict, config: TrainConfig) -> None:
+    """A resumed run makes the batches the interrupted one would have made only with its seed and
+    augmentation settings: a one-line error naming the first that differs. Checkpoints from before an
+    option existed were made without it (its default)."""
+    for name, flag in RESUME_FLAGS.items():
+        before = saved.get(name, getattr(TrainConfig(), name))
+        if before != getattr(config, name):
+            raise CtcToolError(f"{out}: that run was trained with {name} {before} and this one asks for "
+                               f"{getattr(config, name)}; resume with the same {flag}, or start a new run")
+
+
 @dataclass(frozen=True)
 class StartingPoint:
     """Weights to fine-tune from: their vocabulary, feature preset and network size come with them.
@@ -137,6 +151,7 @@ def train(corpus: Corpus, vocab: Vocabulary, out: Path, config: TrainConfig, *, 
         raise CtcToolError(f"{out}: `resume=True` continues a run and `init` starts a new one; pass only one of them")
     if resume:
         state = _resume_state(out, vocab, features)
+        _check_same_batches(out, state["train_state"]["config"], config)
         model_cfg = ModelConfig.from_dict(state["model_config"])
     elif init is not None:
         _check_starting_point(init, vocab, config.features)
