@@ -65,18 +65,18 @@ class TrainConfig:
                                    f"set {name} to 0")
 
 
-RESUME_FLAGS = {"seed": "--seed", "augment": "--augment or --no-augment", "vtlp": "--vtlp", "pitch": "--pitch"}
+BATCH_SETTINGS = ("seed", "augment", "vtlp", "pitch")  # what a resumed run must keep to make the same batches
 
 
 def _check_same_batches(out: Path, saved: dict, config: TrainConfig) -> None:
     """A resumed run makes the batches the interrupted one would have made only with its seed and
     augmentation settings: a one-line error naming the first that differs. Checkpoints from before an
     option existed were made without it (its default)."""
-    for name, flag in RESUME_FLAGS.items():
+    for name in BATCH_SETTINGS:
         before = saved.get(name, getattr(TrainConfig(), name))
         if before != getattr(config, name):
             raise CtcToolError(f"{out}: that run was trained with {name} {before} and this one asks for "
-                               f"{getattr(config, name)}; resume with the same {flag}, or start a new run")
+                               f"{getattr(config, name)}; resume with the same `{name}`, or start a new run")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 4 of the default English model (0.7.0, fine-tuned twice on the CPU for 0.7.1): the medium network (2.1M parameters, `--preset medium`)
+# Stage 4 of the default English model (0.7.0, fine-tuned on the CPU twice for 0.7.1 and once more for 0.7.2): the medium network (2.1M parameters, `--preset medium`)
 # trained from scratch on one GPU, on the stage-3 data (recipe-work/mix_train from data.sh: espeak-ng,
 # Piper joe and flite/festival voices reading open English text, 10.4 h) with the usual on-the-fly
 # augmentation, watched on recipe-work/mix_dev. It does not start from stages 1-3.
@@ -13,9 +13,11 @@
 #   here:  bash recipes/default_model/stage4_gpu.sh train-c   # 2 epochs on all of it as 16-bit WAV, from
 #                                                             # train-b's weights (about 70 minutes on 2 cores)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-d   # 2 more, with vocal-tract-length perturbation (70 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-e   # 3 more, adding pitch shifts that keep the formants (105 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
-# finish takes the newest of stage4d.pt / stage4c.pt / stage4b.pt, each later one only if it is newer than
-# the one before: without train-c and train-d it makes the 0.7.0 model, without train-d the first 0.7.1 candidate.
+# finish takes the newest of stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only if it is
+# newer than the one before: without train-c to train-e it makes the 0.7.0 model, without train-d the first
+# 0.7.1 candidate, without train-e the model 0.7.1 shipped.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -30,7 +32,7 @@ weights_only() {  # the weights and history without the optimizer's state: a thi
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -56,6 +58,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train|finis
       --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 2e-4 --seed 7 --out "$OUT/stage4d_full.pt"
     weights_only "$OUT/stage4d_full.pt" "$OUT/stage4d.pt"
     ;;
+  train-e)
+    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4d.pt" --vtlp 0.3 --pitch 0.3 \
+      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 3 --learning-rate 2e-4 --seed 8 --out "$OUT/stage4e_full.pt"
+    weights_only "$OUT/stage4e_full.pt" "$OUT/stage4e.pt"
+    ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -73,7 +80,10 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train|finis
     if [ -f "$OUT/stage4a.pt" ] && ! [ "$OUT/stage4a.pt" -nt "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
     if [ -f "$OUT/stage4c.pt" ] && [ "$OUT/stage4b.pt" -ot "$OUT/stage4c.pt" ]; then
       LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"
-      if [ -f "$OUT/stage4d.pt" ] && [ "$OUT/stage4c.pt" -ot "$OUT/stage4d.pt" ]; then LAST="$OUT/stage4d.pt" EARLIER="$EARLIER $OUT/stage4c.pt"; fi
+      if [ -f "$OUT/stage4d.pt" ] && [ "$OUT/stage4c.pt" -ot "$OUT/stage4d.pt" ]; then
+        LAST="$OUT/stage4d.pt" EARLIER="$EARLIER $OUT/stage4c.pt"
+        if [ -f "$OUT/stage4e.pt" ] && [ "$OUT/stage4d.pt" -ot "$OUT/stage4e.pt" ]; then LAST="$OUT/stage4e.pt" EARLIER="$EARLIER $OUT/stage4d.pt"; fi
+      fi
     fi
     python recipes/default_model/finish.py "$LAST" ctctool/models/default_en.pt $EARLIER \
       --calibrate "$WORK/espeak_dev" --calibrate "$WORK/piper_dev_timed"
@@ -82,5 +92,5 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train|finis
       --eval espeak_eval="$WORK/espeak_eval" --eval piper_eval="$WORK/piper_eval" --eval tts_eval="$WORK/tts_eval" \
       --real "$WORK/real_speech.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train or finish, got $1" >&2; exit 1 ;;
 esac
