@@ -409,13 +409,17 @@ def _voice(f0: float, seconds: float = 1.0, sample_rate: int = 16000) -> torch.T
     import math
 
     import numpy as np
-    from scipy.signal import lfilter
 
     phase = np.arange(int(seconds * sample_rate)) * f0 / sample_rate
-    wave = np.diff(np.floor(phase), prepend=0.0)  # one pulse per period
+    wave = np.diff(np.floor(phase), prepend=0.0).tolist()  # one pulse per period
     for centre, bandwidth in ((500, 80), (1500, 100), (2500, 120)):
+        # y[n] = (1 - r) x[n] + 2 r cos(w) y[n-1] - r^2 y[n-2]: a resonance at `centre` Hz
         radius, angle = math.exp(-math.pi * bandwidth / sample_rate), 2 * math.pi * centre / sample_rate
-        wave = lfilter([1 - radius], [1, -2 * radius * math.cos(angle), radius**2], wave)
+        a1, a2, out, y1, y2 = 2 * radius * math.cos(angle), radius * radius, [], 0.0, 0.0
+        for x in wave:
+            y1, y2 = (1 - radius) * x + a1 * y1 - a2 * y2, y1
+            out.append(y1)
+        wave = out
     return torch.tensor(wave, dtype=torch.float32)
 
 
