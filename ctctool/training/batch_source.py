@@ -86,7 +86,8 @@ class EpochBatches(torch.utils.data.Dataset):
     failures) on the CPU, made from ``utterances`` at the indices ``batches[i]``, augmented when ``augment``
     (with vocal-tract-length perturbation at chance ``vtlp`` and pitch shifts at chance ``pitch``). An
     utterance whose audio cannot be read is left out of its batch and listed in ``failures`` (one-line
-    messages), so a loader process never raises for bad input; a batch with none left has ``None`` for its four tensors."""
+    messages), so a loader process never raises for bad input; a batch with none left has ``None`` for its
+    four tensors."""
 
     def __init__(self, utterances: list[Utterance], batches: list[list[int]], features: FeatureConfig,
                  augment: bool, seed: int, rank: int, epoch: int, vtlp: float = 0.0, pitch: float = 0.0):
