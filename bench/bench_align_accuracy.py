@@ -8,13 +8,22 @@ truth; like ../shared/bench/peer_pocketsphinx_align.py, only edges marked exact 
 Prints one JSON object: utterances aligned and failed, mean / median absolute error (ms),
 share within 20 and 50 ms, the mean signed start and end errors, and the speed.
 
+With --peer-python (a venv with pocketsphinx 5, as bench/bench_real_speech.py uses), the same run also
+aligns the set with pocketsphinx's HMM forced aligner (bench/peer_pocketsphinx_times.py) and scores it the
+same way against the exact timings, on the utterances both aligned: the check of how far the peer that
+bench_real_speech.py compares with on real speech is itself from the truth.
+
 Run: python bench/bench_align_accuracy.py SET_DIR [--model default] [--no-calibration]
+         [--peer-python /tmp/psvenv/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,9 +31,11 @@ import numpy as np
 
 
 def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool = True, limit: int | None = None) -> dict:
-    """Signed start and end errors in seconds (aligned - true) over the set, plus counts and timing."""
+    """Signed start and end errors in seconds (aligned - true) over the set, the same with the gap beside each
+    edge (``edges``, an ``EdgeErrors``, aligned words only), plus counts and timing."""
     import torch
 
+    from ctctool.alignment.calibration import EdgeErrors, edge_errors
     from ctctool.alignment.pipeline import align_emissions
     from ctctool.alignment.timing import BoundaryCorrection
     from ctctool.errors import CtcToolError
@@ -35,7 +46,7 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
     correction = model.boundary_correction if calibrated else BoundaryCorrection()
     rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
     rows = rows[:limit] if limit else rows
-    starts, ends, failed, audio_seconds = [], [], [], 0.0
+    starts, ends, edges, failed, audio_seconds = [], [], [], [], 0.0
     started = time.perf_counter()
     for utt_id, text, *_ in rows:
         truth = json.loads((set_dir / "timings" / f"{utt_id}.json").read_text(encoding="utf-8"))
@@ -50,6 +61,8 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
         if len(result.words) != len(truth):
             failed.append(f"{utt_id}: {len(result.words)} words aligned, {len(truth)} in the timings")
             continue
+        edges.append(edge_errors(result.words, [(t["start"] if t["start_exact"] else None,
+                                                 t["end"] if t["end_exact"] else None) for t in truth]))
         for word, true in zip(result.words, truth):
             if true["start_exact"]:
                 starts.append(word.start - true["start"])
@@ -57,8 +70,67 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
                 ends.append(word.end - true["end"])
     elapsed = time.perf_counter() - started
     return {"utterances": len(rows), "failed": failed, "starts": np.array(starts), "ends": np.array(ends),
+            "edges": EdgeErrors.join(edges), "frame_shift": model.frame_shift,
             "audio_seconds": audio_seconds, "elapsed": elapsed, "model": model.name,
-            "calibration": {"word_start": correction.start, "word_end": correction.end}}
+            "calibration": correction.as_dict()}
+
+
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer_pocketsphinx_times.py"
+
+
+def peer_comparison(set_dir: Path, model_spec: str, peer_python: Path, limit: int | None = None) -> dict:
+    """ctctool's and pocketsphinx's signed errors against the exact timings, on the utterances both aligned
+    (word for word), with what each failed on."""
+    from ctctool.alignment.pipeline import align_audio
+    from ctctool.errors import CtcToolError
+    from ctctool.models.loading import load_model
+    import torch
+
+    rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
+    rows = rows[:limit] if limit else rows
+    items = [{"key": uid, "wav": str(set_dir / "wavs" / f"{uid}.wav"),
+              "text": " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())} for uid, text, *_ in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "items.json"
+        listing.write_text(json.dumps(items))
+        done = subprocess.run([str(peer_python), str(PEER_SCRIPT), str(listing)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{PEER_SCRIPT.name} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    answer = json.loads(done.stdout)
+    model = load_model(model_spec, torch.device("cpu"))
+    errors = {"ctctool": {"starts": [], "ends": []}, "pocketsphinx": {"starts": [], "ends": []}}
+    failed, scored = {"ctctool": 0, "pocketsphinx": 0}, 0
+    for uid, text, *_ in rows:
+        truth = json.loads((set_dir / "timings" / f"{uid}.json").read_text(encoding="utf-8"))
+        peer = answer["utterances"][uid].get("words")
+        try:
+            ours = [(w.start, w.end) for w in align_audio(set_dir / "wavs" / f"{uid}.wav", text, model).words]
+        except CtcToolError:
+            ours = None
+        ok = {"ctctool": ours is not None and len(ours) == len(truth),
+              "pocketsphinx": peer is not None and len(peer) == len(truth)}
+        for name in ok:
+            failed[name] += not ok[name]
+        if not all(ok.values()):
+            continue
+        scored += 1
+        for name, times in (("ctctool", ours), ("pocketsphinx", [(a, b) for _, a, b in peer])):
+            for (start, end), true in zip(times, truth):
+                if true["start_exact"]:
+                    errors[name]["starts"].append(start - true["start"])
+                if true["end_exact"]:
+                    errors[name]["ends"].append(end - true["end"])
+    out = {"set": set_dir.name, "utterances": len(rows), "failed": failed, "scored_utterances": scored,
+           "peer": answer["peer"],
+           "model": model.name, "scored_on": "utterances both aligned word for word, exact edges only"}
+    for name, e in errors.items():
+        starts, ends = np.array(e["starts"]), np.array(e["ends"])
+        absolute = 1000 * np.abs(np.concatenate([starts, ends]))
+        out[name] = {"boundaries": int(absolute.size), "mean_ms": round(float(absolute.mean()), 1),
+                     "within_20ms": round(float((absolute <= 20).mean()), 3),
+                     "mean_signed_start_ms": round(1000 * float(starts.mean()), 1),
+                     "mean_signed_end_ms": round(1000 * float(ends.mean()), 1)}
+    return out
 
 
 def summary(result: dict) -> dict:
@@ -82,7 +154,11 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--no-calibration", action="store_true", help="leave the model's boundary calibration out")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--peer-python", type=Path, help="a python with pocketsphinx 5: score it too, side by side")
     args = parser.parse_args()
+    if args.peer_python:
+        print(json.dumps(peer_comparison(args.set_dir, args.model, args.peer_python, args.limit)))
+        return
     print(json.dumps(summary(boundary_errors(args.set_dir, args.model, not args.no_calibration, args.limit))))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ctctool.errors import CtcToolError
 
-__version__ = "0.7.2"
+__version__ = "0.7.3"
 
 _EXPORTS = {
     "Vocabulary": "ctctool.vocab",
@@ -34,6 +34,9 @@ _EXPORTS = {
     "align_emissions": "ctctool.alignment.pipeline",
     "TimedSpan": "ctctool.alignment.timing",
     "BoundaryCorrection": "ctctool.alignment.timing",
+    "EdgeErrors": "ctctool.alignment.calibration",
+    "edge_errors": "ctctool.alignment.calibration",
+    "fit_boundary_correction": "ctctool.alignment.calibration",
     "decode": "ctctool.decoding.decoder",
     "Decoding": "ctctool.decoding.decoder",
     "DecodedWord": "ctctool.decoding.decoder",

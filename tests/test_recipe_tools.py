@@ -59,3 +59,18 @@ def test_codec_round_trip_keeps_length_and_timing(codec):
     onset, offset = np.argmax(envelope) / rate, (len(envelope) - np.argmax(envelope[::-1])) / rate
     assert abs(onset - 0.3) < 0.005 and abs(offset - 0.7) < 0.005  # the codec's delay is taken out
     assert np.corrcoef(out, signal)[0, 1] > 0.9
+
+
+def test_the_report_names_each_gap_range_of_the_calibration_in_frames():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "recipes" / "default_model"))
+    import report  # noqa: E402
+
+    from ctctool.alignment.calibration import fit_boundary_correction, EdgeErrors
+
+    gaps = np.repeat([0.02, 0.04, 0.06, 0.12, 0.3], 20)
+    errors = EdgeErrors(-gaps, gaps, -2 * gaps, gaps)  # a start error of -gap, an end error of -2 gap
+    calibration = fit_boundary_correction([errors], frame_shift=0.02).as_dict()
+    assert report.gap_shifts(calibration) == (
+        "starts after a gap of 0-1: +20.0 ms, 2: +40.0 ms, 3-4: +60.0 ms, 5-9: +120.0 ms, 10+: +300.0 ms; "
+        "ends before a gap of 0-1: +40.0 ms, 2: +80.0 ms, 3-4: +120.0 ms, 5-9: +240.0 ms, 10+: +600.0 ms")
+    assert report.gap_shifts({"word_start": 0.01, "word_end": 0.02}).startswith("none")

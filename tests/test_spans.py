@@ -51,3 +51,48 @@ def test_boundary_correction_shifts_apart_words_and_meets_touching_ones_between_
 def test_boundary_correction_of_zero_is_the_identity():
     words = (TimedSpan("a", 0.1, 0.2, 0.5),)
     assert BoundaryCorrection().apply(words) == words
+
+
+def test_merge_takes_a_units_edges_from_its_spoken_tokens_and_its_score_from_all():
+    # "hi!": h (class 1) at frames 2-3, i (class 2) at 5-6, "!" (class 9) placed at 14-15 in the silence after
+    spans = (TokenSpan(1, 2, 3, 0.9), TokenSpan(2, 5, 6, 0.7), TokenSpan(9, 14, 15, 0.1),
+             TokenSpan(9, 20, 21, 0.2))
+    merged = merge_spans(spans, [[0, 1, 2], [3]], ["hi!", "!"], silent=lambda token: token == 9)
+    assert merged[0] == Span("hi!", 2, 6, pytest.approx((0.9 + 0.7 + 0.1) / 3), False)
+    assert merged[1] == Span("!", 20, 21, pytest.approx(0.2), False)  # only marks: they are its edges
+    assert merge_spans(spans, [[0, 1, 2]], ["hi!"])[0].end == 15  # without `silent`, the mark counts
+
+
+def test_aligned_words_end_at_their_last_letter_not_at_a_mark_placed_in_the_silence_after():
+    from ctctool.alignment.pipeline import align_emissions
+    from ctctool.alignment.spans import unspoken_classes
+    from ctctool.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    assert {vocab.tokens[i] for i in unspoken_classes(vocab)} == {"'", "?", "!", " "}
+    h, i, bang = vocab.id_of("h"), vocab.id_of("i"), vocab.id_of("!")
+    frames = 20
+    probs = torch.full((frames, vocab.size), 1e-4)
+    probs[:, vocab.blank] = 1.0
+    probs[3, h] = probs[6, i] = 50.0  # h at frame 3, i at frame 6, then silence; "!" is nowhere likely
+    probs[17, bang] = 2e-4  # a hair likelier at frame 17: the forced path puts the mark there
+    result = align_emissions((probs / probs.sum(-1, keepdim=True)).log(), "hi!", vocab=vocab, frame_shift=0.02)
+    word = result.words[0]
+    assert (round(word.start, 9), round(word.end, 9)) == (0.06, 0.14)  # frames 3 to 7, not to 18
+    assert [(t.text, round(t.start, 9), round(t.end, 9)) for t in result.tokens] == [
+        ("h", 0.06, 0.08), ("i", 0.12, 0.14), ("!", 0.14, 0.14)]
+
+
+def test_decoded_words_end_at_their_last_letter_too():
+    from ctctool.decoding.words import WordFrames, word_frames
+    from ctctool.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    probs = torch.full((20, vocab.size), 1e-4)
+    probs[:, vocab.blank] = 1.0
+    probs[3, vocab.id_of("h")] = probs[6, vocab.id_of("i")] = 50.0
+    probs[17, vocab.id_of("!")] = 2e-4
+    log_probs = (probs / probs.sum(-1, keepdim=True)).log()
+    labels = [vocab.id_of(c) for c in "hi!"]
+    assert word_frames(log_probs, labels, vocab) == (WordFrames("hi!", 3, 7),)  # the mark sits at frame 17
+    assert word_frames(log_probs, [vocab.id_of("!")], vocab) == (WordFrames("!", 17, 18),)

@@ -20,7 +20,7 @@ from ctctool import _checks
 from ctctool.alignment.confidence import FrameRatios
 from ctctool.alignment.lines import align_lines
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.alignment.spans import merge_spans, token_spans
+from ctctool.alignment.spans import merge_spans, token_spans, unspoken_classes
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript
 from ctctool.text.normalize import Spelling
@@ -197,8 +197,11 @@ def align_prepared(log_probs: torch.Tensor, transcript: PreparedTranscript, voca
     line_groups: list[list[int]] = [[] for _ in transcript.lines]
     for word, group in zip(transcript.words, word_groups):
         line_groups[word.line].extend(group)
-    words = merge_spans(spans, word_groups, [w.text for w in transcript.words], min_confidence, ratios.confidence)
-    segments = merge_spans(spans, line_groups, transcript.lines, min_confidence, ratios.confidence)
+    silent = unspoken_classes(vocab)
+    words = merge_spans(spans, word_groups, [w.text for w in transcript.words], min_confidence, ratios.confidence,
+                        silent.__contains__)
+    segments = merge_spans(spans, line_groups, transcript.lines, min_confidence, ratios.confidence,
+                           silent.__contains__)
     kept = [i for i, w in enumerate(transcript.words) if w.pieces != (STAR,)]
 
     def timed(span) -> TimedSpan:

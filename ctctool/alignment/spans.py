@@ -40,6 +40,13 @@ class Span:
     flagged: bool = False
 
 
+def unspoken_classes(vocab) -> frozenset[int]:
+    """Class ids of ``vocab``'s tokens that hold no letter or digit (``?``, ``!``, an apostrophe, a lone
+    word-start marker): marks that are not sounds, so they never decide where a word starts or ends."""
+    return frozenset(i for i, token in enumerate(vocab.tokens)
+                     if i != vocab.blank and not any(ch.isalnum() for ch in token))
+
+
 def token_spans(states: torch.Tensor, frame_log_probs: torch.Tensor, tokens: torch.Tensor) -> tuple[TokenSpan, ...]:
     """Spans of the labels of one path, in order (one per label).
 
@@ -67,6 +74,7 @@ def token_spans(states: torch.Tensor, frame_log_probs: torch.Tensor, tokens: tor
 def merge_spans(
     spans: Sequence[TokenSpan], groups: Sequence[Sequence[int]], texts: Sequence[str], min_confidence: float = 0.0,
     confidence: Callable[[int, int, int, float], float] | None = None,
+    silent: Callable[[int], bool] | None = None,
 ) -> tuple[Span, ...]:
     """Merge token spans into larger units (characters, words or lines).
 
@@ -74,6 +82,10 @@ def merge_spans(
     unit with nothing aligned, which gets a zero-length span at the end of the
     previous unit). The score is the tokens' mean posterior, frame-weighted, or with ``confidence``
     ``confidence(start, end, tokens, that posterior)`` (see ``ctctool.alignment.confidence``).
+    With ``silent`` (class id -> whether the token is a mark that is not spoken, as ``?`` or ``!``), a unit
+    starts at its first spoken token and ends at its last one, when it has one: a forced path must put such
+    a mark somewhere, often in the silence after the word, and it would stretch the word there. The score
+    still counts every token.
     """
     merged: list[Span] = []
     last_end = spans[0].start if spans else 0
@@ -81,11 +93,12 @@ def merge_spans(
         if not members:
             merged.append(Span(text, last_end, last_end, None, False))
             continue
-        first, last = spans[members[0]], spans[members[-1]]
+        spoken = [i for i in members if not silent(spans[i].token)] if silent is not None else members
+        first, last = spans[(spoken or members)[0]], spans[(spoken or members)[-1]]
         frames = sum(spans[i].end - spans[i].start for i in members)
         score = sum(spans[i].score * (spans[i].end - spans[i].start) for i in members) / frames
         if confidence is not None:
-            score = confidence(first.start, last.end, len(members), score)
+            score = confidence(spans[members[0]].start, spans[members[-1]].end, len(members), score)
         merged.append(Span(text, first.start, last.end, score, score < min_confidence))
         last_end = last.end
     return tuple(merged)

@@ -92,8 +92,7 @@ class CheckpointModel:
     @property
     def boundary_correction(self) -> BoundaryCorrection:
         """The word start/end corrections measured at training time (none for an uncalibrated model)."""
-        return BoundaryCorrection(float(self.calibration.get("word_start", 0.0)),
-                                  float(self.calibration.get("word_end", 0.0)))
+        return BoundaryCorrection.from_dict(self.calibration)
 
     @torch.inference_mode()
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:

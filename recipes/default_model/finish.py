@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Turn a training checkpoint into the shipped default model: calibrate on a dev set, export in float16.
 
-The calibration is the mean signed error of word starts and of word ends on the --calibrate
+The calibration cancels the median signed error of word starts and of word ends on the --calibrate
 sets (sets with word timings, from voices or sentences not used in training and never an
-evaluation set), each set weighing the same; the shipped model adds its negation to every
-start and end.
+evaluation set), each set weighing the same, with a shift of its own for each range of gap beside
+an edge (``ctctool.alignment.calibration``; --no-gaps: one shift for starts and one for ends).
 
 The shipped history joins the training stages: give the checkpoints of earlier stages (the
 run that TRAIN_CHECKPOINT was fine-tuned from, with --init) after OUT.pt; their epochs come
 first, and every entry is tagged with its stage (1, 2, ...).
 
 Run: python recipes/default_model/finish.py TRAIN_CHECKPOINT OUT.pt [EARLIER_STAGE.pt ...] --calibrate DEV_DIR [...]
+     [--no-gaps]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_align_accuracy import boundary_errors, summary  # noqa: E402
 
+from ctctool.alignment.calibration import fit_boundary_correction  # noqa: E402
 from ctctool.models.checkpoint import checkpoint_payload, load_checkpoint, model_from_checkpoint, save_checkpoint  # noqa: E402
 
 
@@ -48,6 +51,7 @@ def main(argv=None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("earlier", type=Path, nargs="*")
     parser.add_argument("--calibrate", type=Path, action="append", required=True)
+    parser.add_argument("--no-gaps", action="store_true", help="one start and one end shift, whatever the gap")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         inference = Path(tmp) / "model.pt"
@@ -58,10 +62,11 @@ def main(argv=None) -> None:
         for dev_dir in args.calibrate:
             errors = boundary_errors(dev_dir, str(inference), calibrated=False)
             print(f"uncalibrated on {dev_dir.name}:", summary(errors))
-            per_set[dev_dir.name] = (float(errors["starts"].mean()), float(errors["ends"].mean()))
-    calibration = {"word_start": -sum(s for s, _ in per_set.values()) / len(per_set),
-                   "word_end": -sum(e for _, e in per_set.values()) / len(per_set),
-                   "dev_sets": {name: {"mean_start_error": s, "mean_end_error": e} for name, (s, e) in per_set.items()}}
+            per_set[dev_dir.name] = errors["edges"]
+    correction = fit_boundary_correction(list(per_set.values()), model.frame_shift, by_gap=not args.no_gaps)
+    calibration = {**correction.as_dict(),
+                   "dev_sets": {name: {"median_start_error": float(np.median(e.starts)),
+                                       "median_end_error": float(np.median(e.ends))} for name, e in per_set.items()}}
     save_checkpoint(args.out, checkpoint_payload(model.network, model.features, model.vocab, history=history,
                                                  calibration=calibration, half=True))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), calibration {calibration}")

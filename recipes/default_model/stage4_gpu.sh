@@ -14,10 +14,11 @@
 #                                                             # train-b's weights (about 70 minutes on 2 cores)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-d   # 2 more, with vocal-tract-length perturbation (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-e   # 3 more, adding pitch shifts that keep the formants (105 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-f   # 2 more, the same augmentation at a lower peak rate (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
-# finish takes the newest of stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only if it is
-# newer than the one before: without train-c to train-e it makes the 0.7.0 model, without train-d the first
-# 0.7.1 candidate, without train-e the model 0.7.1 shipped.
+# finish takes the newest of stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
+# if it is newer than the one before: without train-c to train-f it makes the 0.7.0 model, without train-d the
+# first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -32,7 +33,7 @@ weights_only() {  # the weights and history without the optimizer's state: a thi
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train-f|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -63,6 +64,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 3 --learning-rate 2e-4 --seed 8 --out "$OUT/stage4e_full.pt"
     weights_only "$OUT/stage4e_full.pt" "$OUT/stage4e.pt"
     ;;
+  train-f)
+    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4e.pt" --vtlp 0.3 --pitch 0.3 \
+      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 1.5e-4 --seed 9 --out "$OUT/stage4f_full.pt"
+    weights_only "$OUT/stage4f_full.pt" "$OUT/stage4f.pt"
+    ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -82,15 +88,25 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"
       if [ -f "$OUT/stage4d.pt" ] && [ "$OUT/stage4c.pt" -ot "$OUT/stage4d.pt" ]; then
         LAST="$OUT/stage4d.pt" EARLIER="$EARLIER $OUT/stage4c.pt"
-        if [ -f "$OUT/stage4e.pt" ] && [ "$OUT/stage4d.pt" -ot "$OUT/stage4e.pt" ]; then LAST="$OUT/stage4e.pt" EARLIER="$EARLIER $OUT/stage4d.pt"; fi
+        if [ -f "$OUT/stage4e.pt" ] && [ "$OUT/stage4d.pt" -ot "$OUT/stage4e.pt" ]; then
+          LAST="$OUT/stage4e.pt" EARLIER="$EARLIER $OUT/stage4d.pt"
+          if [ -f "$OUT/stage4f.pt" ] && [ "$OUT/stage4e.pt" -ot "$OUT/stage4f.pt" ]; then LAST="$OUT/stage4f.pt" EARLIER="$EARLIER $OUT/stage4e.pt"; fi
+        fi
       fi
     fi
     python recipes/default_model/finish.py "$LAST" ctctool/models/default_en.pt $EARLIER \
       --calibrate "$WORK/espeak_dev" --calibrate "$WORK/piper_dev_timed"
-    python bench/bench_real_speech.py --model ctctool/models/default_en.pt --json "$WORK/real_speech.json"
+    PS_PYTHON=${PS_PYTHON:-/tmp/psvenv/bin/python}  # pocketsphinx 5 in its own venv (see bench/bench_real_speech.py)
+    python bench/bench_real_speech.py --model ctctool/models/default_en.pt --json "$WORK/real_speech.json" \
+      --peer-python "$PS_PYTHON"
+    for set in espeak_eval piper_dev_timed; do  # how far that peer is from exact timings, beside ctctool
+      python bench/bench_align_accuracy.py "$WORK/$set" --model ctctool/models/default_en.pt --peer-python "$PS_PYTHON" \
+        > "$WORK/peer_check_$set.json"
+    done
     python recipes/default_model/report.py ctctool/models/default_en.pt --docs docs --lm ctctool/models/default_en.arpa.gz \
       --eval espeak_eval="$WORK/espeak_eval" --eval piper_eval="$WORK/piper_eval" --eval tts_eval="$WORK/tts_eval" \
-      --real "$WORK/real_speech.json"
+      --real "$WORK/real_speech.json" --peer-check "$WORK/peer_check_espeak_eval.json" \
+      --peer-check "$WORK/peer_check_piper_dev_timed.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train-f, train or finish, got $1" >&2; exit 1 ;;
 esac

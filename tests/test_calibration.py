@@ -1,0 +1,132 @@
+"""Boundary corrections that depend on the gap beside an edge, and measuring them from timed words."""
+
+import numpy as np
+import pytest
+
+from ctctool.alignment.calibration import EdgeErrors, edge_errors, fit_boundary_correction
+from ctctool.alignment.timing import BoundaryCorrection, TimedSpan
+from ctctool.errors import CtcToolError
+
+
+def _bounds(spans):
+    return [(s.text, round(s.start, 9), round(s.end, 9)) for s in spans]
+
+
+def test_each_edge_takes_the_shift_of_the_gap_beside_it():
+    correction = BoundaryCorrection(start=0.01, end=0.02, start_after_gap=((0.0, 0.03), (0.09, -0.01)),
+                                    end_before_gap=((0.0, 0.01), (0.05, 0.04), (0.09, 0.06)))
+    words = (TimedSpan("a", 0.10, 0.30, 1.0), TimedSpan("b", 0.32, 0.50, 1.0),  # gap 0.02
+             TimedSpan("c", 0.56, 0.70, 1.0),  # gap 0.06 after "b"
+             TimedSpan("-", 0.70, 0.70, None),  # not aligned: no one's neighbour
+             TimedSpan("d", 1.00, 1.20, 1.0))  # gap 0.30 after "c"
+    assert _bounds(correction.apply(words)) == [
+        ("a", 0.11, 0.31),  # first start: `start`; end before a 0.02 gap: 0.01
+        ("b", 0.35, 0.54),  # start after 0.02: 0.03; end before 0.06: 0.04
+        ("c", 0.59, 0.76),  # start after 0.06: still 0.03 (below 0.09); end before 0.30: 0.06
+        ("-", 0.70, 0.70),
+        ("d", 0.99, 1.22),  # start after 0.30: -0.01; last end: `end`
+    ]
+
+
+def test_shifted_edges_that_cross_meet_halfway():
+    correction = BoundaryCorrection(end_before_gap=((0.0, 0.05),), start_after_gap=((0.0, -0.01),))
+    words = (TimedSpan("a", 0.0, 0.40, 1.0), TimedSpan("b", 0.42, 0.60, 1.0))
+    # "a" would end at 0.45, "b" start at 0.41: both at 0.43
+    assert _bounds(correction.apply(words)) == [("a", 0.0, 0.43), ("b", 0.43, 0.6)]
+
+
+def test_a_gap_a_rounding_error_short_of_a_threshold_counts_as_reaching_it():
+    correction = BoundaryCorrection(start_after_gap=((0.0, 0.0), (0.03, 0.01)))
+    words = (TimedSpan("a", 0.0, 0.1, 1.0), TimedSpan("b", 0.1 + 0.03 - 1e-12, 0.3, 1.0))
+    assert correction.apply(words)[1].start == pytest.approx(0.14)
+
+
+def test_the_correction_round_trips_through_a_checkpoints_calibration():
+    correction = BoundaryCorrection(0.018, 0.047, ((0.0, 0.03), (0.05, 0.009)), ((0.0, 0.029), (0.09, 0.068)))
+    assert BoundaryCorrection.from_dict(correction.as_dict()) == correction
+    assert BoundaryCorrection.from_dict({"word_start": 0.01, "word_end": 0.02}) == BoundaryCorrection(0.01, 0.02)
+    assert BoundaryCorrection.from_dict({}) == BoundaryCorrection()
+
+
+@pytest.mark.parametrize("pairs", [((0.05, 0.01), (0.0, 0.02)), ((0.0, 0.01), (0.0, 0.02)), ((-0.1, 0.0),),
+                                   ((0.0, float("nan")),)])
+def test_gap_tables_must_be_increasing_finite_and_not_negative(pairs):
+    with pytest.raises(CtcToolError, match="`end_before_gap`: expected .* increasing"):
+        BoundaryCorrection(end_before_gap=pairs)
+
+
+def test_edge_errors_pair_each_edge_with_its_gap_and_skip_unaligned_words_and_unknown_edges():
+    words = (TimedSpan("a", 0.10, 0.30, 1.0), TimedSpan("-", 0.30, 0.30, None), TimedSpan("b", 0.36, 0.50, 1.0),
+             TimedSpan("c", 0.50, 0.80, 1.0))
+    truth = [(0.12, 0.28), (0.3, 0.3), (None, 0.55), (0.49, None)]
+    e = edge_errors(words, truth)
+    np.testing.assert_allclose(e.starts, [-0.02, 0.01])
+    np.testing.assert_allclose(e.start_gaps, [np.nan, 0.0])
+    np.testing.assert_allclose(e.ends, [0.02, -0.05])
+    np.testing.assert_allclose(e.end_gaps, [0.06, 0.0])
+    with pytest.raises(CtcToolError, match="`truth`: expected one"):
+        edge_errors(words, truth[:3])
+
+
+def _set(rng, start_bias, end_bias, n=200):
+    """Edges whose error is a known constant per gap (plus +-4 ms, as often each way), in shuffled order."""
+    gaps = np.repeat([0.02, 0.04, 0.06, 0.08, 0.12, 0.3], 2 * (n // 12))
+    noise = np.tile([-0.004, 0.004], gaps.size // 2)
+    order = rng.permutation(gaps.size)
+    gaps, noise = gaps[order], noise[order]
+    starts = np.array([start_bias(g) for g in gaps]) + noise
+    ends = np.array([end_bias(g) for g in gaps]) - noise
+    return EdgeErrors(starts, gaps, ends, gaps)
+
+
+def test_fitting_finds_each_ranges_median_error_and_averages_the_sets():
+    rng = np.random.default_rng(0)
+    one = _set(rng, lambda g: -0.02 if g < 0.05 else -0.005, lambda g: -0.03 - 0.1 * min(g, 0.2))
+    two = _set(rng, lambda g: -0.04 if g < 0.05 else -0.025, lambda g: -0.05 - 0.1 * min(g, 0.2))
+    c = fit_boundary_correction([one, two], frame_shift=0.02)
+    # ranges in 20 ms frames: 0-1 (gap 0.02), 2 (0.04), 3-4 (0.06, 0.08), 5-9 (0.12), 10+ (0.3)
+    assert [g for g, _ in c.start_after_gap] == pytest.approx([0.0, 0.03, 0.05, 0.09, 0.19])
+    assert [s for _, s in c.start_after_gap] == pytest.approx([0.03, 0.03, 0.015, 0.015, 0.015])
+    # ends: a range's median of -0.03 - 0.1 g and -0.05 - 0.1 g; 3-4 holds 0.06 and 0.08 equally often
+    # (3-4 frames: errors -0.036 and -0.038, each +-0.004, so the median is -0.037, and -0.057 in set two)
+    assert [s for _, s in c.end_before_gap] == pytest.approx([0.042, 0.044, 0.047, 0.052, 0.06])
+    plain = fit_boundary_correction([one, two], frame_shift=0.02, by_gap=False)
+    assert plain == BoundaryCorrection(c.start, c.end)
+    assert plain.start == pytest.approx(-np.mean([np.median(one.starts), np.median(two.starts)]))
+
+
+def test_a_range_with_too_few_edges_is_left_to_the_range_below():
+    rng = np.random.default_rng(1)
+    s = _set(rng, lambda g: -0.01, lambda g: -0.02, n=60)  # 10 edges at each gap
+    keep = s.start_gaps < 0.25  # nothing in 10+ frames
+    sparse = EdgeErrors(s.starts[keep], s.start_gaps[keep], s.ends, s.end_gaps)
+    c = fit_boundary_correction([sparse], frame_shift=0.02, min_edges=5)
+    assert [g for g, _ in c.start_after_gap] == pytest.approx([0.0, 0.03, 0.05, 0.09])
+    assert fit_boundary_correction([sparse], frame_shift=0.02, min_edges=1000).start_after_gap == ()
+
+
+def test_the_fitted_correction_removes_a_gap_dependent_bias_from_aligned_words():
+    # true words touch or sit 0.1-0.3 s apart; the "aligner" starts each word 30 ms early and ends it 20 ms
+    # early before a touching word but 60 ms early before a pause (as CTC spikes do)
+    rng = np.random.default_rng(2)
+    utterances = []
+    for _ in range(60):
+        t, truth = 0.2, []
+        for _ in range(8):
+            length = rng.uniform(0.15, 0.5)
+            truth.append((t, t + length))
+            t += length + (0.0 if rng.random() < 0.5 else rng.uniform(0.1, 0.3))
+        words = []
+        for k, (a, b) in enumerate(truth):
+            pause = k + 1 < len(truth) and truth[k + 1][0] - b > 0.05
+            words.append(TimedSpan("w", a - 0.03, b - (0.06 if pause else 0.02), 1.0))
+        utterances.append((tuple(words), truth))
+    errors = EdgeErrors.join([edge_errors(w, t) for w, t in utterances])
+    correction = fit_boundary_correction([errors], frame_shift=0.02)
+    corrected = EdgeErrors.join([edge_errors(correction.apply(w), t) for w, t in utterances])
+    plain = BoundaryCorrection(0.03, -float(np.median(errors.ends)))
+    before = EdgeErrors.join([edge_errors(plain.apply(w), t) for w, t in utterances])
+    inner_ends = ~np.isnan(corrected.end_gaps)
+    assert np.abs(corrected.ends[inner_ends]).max() < 1e-6  # every inner end put back where it was
+    assert np.abs(corrected.starts).max() < 1e-6
+    assert np.abs(before.ends[inner_ends]).mean() > 0.015  # one shift for all ends cannot do that
