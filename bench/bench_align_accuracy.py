@@ -8,8 +8,9 @@ truth; like ../shared/bench/peer_pocketsphinx_align.py, only edges marked exact 
 Prints one JSON object: utterances aligned and failed, mean / median absolute error (ms),
 share within 20 and 50 ms, the mean signed start and end errors, and the speed.
 
-With --peer-python (a venv with pocketsphinx 5, as bench/bench_real_speech.py uses), the same run also
-aligns the set with pocketsphinx's HMM forced aligner (bench/peer_pocketsphinx_times.py) and scores it the
+With --peer-python (a venv with pocketsphinx 5, as bench/bench_real_speech.py uses), the run prints
+instead ctctool's and pocketsphinx's errors side by side: it also aligns the set with pocketsphinx's HMM
+forced aligner (bench/peer_pocketsphinx_times.py) and scores it the
 same way against the exact timings, on the utterances both aligned: the check of how far the peer that
 bench_real_speech.py compares with on real speech is itself from the truth.
 
@@ -157,6 +158,8 @@ def main() -> None:
     parser.add_argument("--peer-python", type=Path, help="a python with pocketsphinx 5: score it too, side by side")
     args = parser.parse_args()
     if args.peer_python:
+        if args.no_calibration:
+            parser.error("--peer-python scores the model as users get it: leave out --no-calibration")
         print(json.dumps(peer_comparison(args.set_dir, args.model, args.peer_python, args.limit)))
         return
     print(json.dumps(summary(boundary_errors(args.set_dir, args.model, not args.no_calibration, args.limit))))

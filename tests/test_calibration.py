@@ -102,12 +102,15 @@ def test_a_range_with_too_few_edges_is_left_to_the_range_below():
     sparse = EdgeErrors(s.starts[keep], s.start_gaps[keep], s.ends, s.end_gaps)
     c = fit_boundary_correction([sparse], frame_shift=0.02, min_edges=5)
     assert [g for g, _ in c.start_after_gap] == pytest.approx([0.0, 0.03, 0.05, 0.09])
+    words = (TimedSpan("a", 0.0, 0.2, 1.0), TimedSpan("b", 0.5, 0.7, 1.0))  # a 10+ frame gap: the 5-9 shift
+    assert c.apply(words)[1].start == pytest.approx(0.5 + c.start_after_gap[-1][1])
     assert fit_boundary_correction([sparse], frame_shift=0.02, min_edges=1000).start_after_gap == ()
 
 
 def test_the_fitted_correction_removes_a_gap_dependent_bias_from_aligned_words():
-    # true words touch or sit 0.1-0.3 s apart; the "aligner" starts each word 30 ms early and ends it 20 ms
-    # early before a touching word but 60 ms early before a pause (as CTC spikes do)
+    # true words touch or sit 0.06-0.3 s apart; the "aligner" starts each word 10 ms late, and ends it 10 ms
+    # early before a touching word but 60 ms early before a pause (as CTC spikes do): its gaps are 20 ms
+    # between touching words (range 0-1 frames) and 130-370 ms at a pause (5-9 and 10+)
     rng = np.random.default_rng(2)
     utterances = []
     for _ in range(60):
@@ -115,18 +118,60 @@ def test_the_fitted_correction_removes_a_gap_dependent_bias_from_aligned_words()
         for _ in range(8):
             length = rng.uniform(0.15, 0.5)
             truth.append((t, t + length))
-            t += length + (0.0 if rng.random() < 0.5 else rng.uniform(0.1, 0.3))
+            t += length + (0.0 if rng.random() < 0.5 else rng.uniform(0.06, 0.3))
         words = []
         for k, (a, b) in enumerate(truth):
-            pause = k + 1 < len(truth) and truth[k + 1][0] - b > 0.05
-            words.append(TimedSpan("w", a - 0.03, b - (0.06 if pause else 0.02), 1.0))
+            pause = k + 1 == len(truth) or truth[k + 1][0] - b > 0.05
+            words.append(TimedSpan("w", a + 0.01, b - (0.06 if pause else 0.01), 1.0))
         utterances.append((tuple(words), truth))
     errors = EdgeErrors.join([edge_errors(w, t) for w, t in utterances])
     correction = fit_boundary_correction([errors], frame_shift=0.02)
+    assert [g for g, _ in correction.end_before_gap] == pytest.approx([0.0, 0.09, 0.19])
+    assert [s for _, s in correction.end_before_gap] == pytest.approx([0.01, 0.06, 0.06])
     corrected = EdgeErrors.join([edge_errors(correction.apply(w), t) for w, t in utterances])
-    plain = BoundaryCorrection(0.03, -float(np.median(errors.ends)))
+    plain = BoundaryCorrection(-0.01, -float(np.median(errors.ends)))
     before = EdgeErrors.join([edge_errors(plain.apply(w), t) for w, t in utterances])
     inner_ends = ~np.isnan(corrected.end_gaps)
     assert np.abs(corrected.ends[inner_ends]).max() < 1e-6  # every inner end put back where it was
     assert np.abs(corrected.starts).max() < 1e-6
-    assert np.abs(before.ends[inner_ends]).mean() > 0.015  # one shift for all ends cannot do that
+    assert np.abs(before.ends[inner_ends]).mean() > 0.01  # one shift for all ends cannot do that (25 ms off on half)
+
+
+def test_a_gap_below_the_first_range_takes_the_plain_shift():
+    correction = BoundaryCorrection(start=0.005, start_after_gap=((0.05, 0.02),))
+    words = (TimedSpan("a", 0.0, 0.2, 1.0), TimedSpan("b", 0.22, 0.4, 1.0), TimedSpan("c", 0.5, 0.7, 1.0))
+    assert [round(w.start, 9) for w in correction.apply(words)] == [0.005, 0.225, 0.52]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"start": float("nan")}, "`start`: expected a finite shift"),
+    ({"end_before_gap": ((0.0, 0.01, 0.02),)}, "`end_before_gap`: expected"),
+    ({"start_after_gap": 0.5}, "`start_after_gap`: expected"),
+])
+def test_a_bad_correction_is_one_error_naming_its_parameter(kwargs, message):
+    with pytest.raises(CtcToolError, match=message):
+        BoundaryCorrection(**kwargs)
+
+
+def test_a_calibration_without_tables_or_with_empty_ones_loads():
+    assert BoundaryCorrection.from_dict({"word_start": 0.01, "word_start_after_gap": None}) == \
+        BoundaryCorrection(0.01)
+
+
+def test_bad_edge_errors_and_fit_settings_are_errors_naming_the_parameter():
+    good = EdgeErrors([0.01] * 30, [0.02] * 30, [0.02] * 30, [0.02] * 30)
+    with pytest.raises(CtcToolError, match="`start_gaps`: expected one gap per edge of `starts` \\(2\\), found 1"):
+        EdgeErrors([0.0, 0.1], [0.02], [], [])
+    with pytest.raises(CtcToolError, match="`ends`: expected finite"):
+        EdgeErrors([], [], [float("nan")], [0.02])
+    with pytest.raises(CtcToolError, match="`truth`: expected finite"):
+        edge_errors((TimedSpan("a", 0.0, 0.1, 1.0),), [(float("nan"), 0.1)])
+    with pytest.raises(CtcToolError, match="`sets`: expected at least one"):
+        fit_boundary_correction([], frame_shift=0.02)
+    with pytest.raises(CtcToolError, match=r"`sets\[1\]`: no exact word start or end"):
+        fit_boundary_correction([good, EdgeErrors([], [], [0.01], [0.02])], frame_shift=0.02)
+    with pytest.raises(CtcToolError, match="`frame_shift`: expected seconds > 0"):
+        fit_boundary_correction([good], frame_shift=0)
+    with pytest.raises(CtcToolError, match="`gap_frames`: expected increasing"):
+        fit_boundary_correction([good], frame_shift=0.02, gap_frames=(0, 5, 2))
+    assert EdgeErrors.join([good, good]).starts.shape == (60,)

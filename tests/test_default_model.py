@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from ctctool.metrics import score_corpus
 from helpers import run_cli
@@ -36,6 +38,16 @@ def test_align_hello_matches_the_synthesiser_timings():
     assert max(errors) < 0.08 and sum(e >= 0.05 for e in errors) <= 1
     assert payload["model"] == "default" and payload["frame_shift"] == 0.02
     assert [s["flagged"] for s in payload["segments"]] == [False, False]
+
+
+def test_the_built_in_model_has_gap_dependent_boundary_shifts():
+    from ctctool.models.loading import load_model
+
+    correction = load_model("default", torch.device("cpu")).boundary_correction
+    assert [g for g, _ in correction.start_after_gap] == pytest.approx([0.0, 0.03, 0.05, 0.09, 0.19])
+    assert [g for g, _ in correction.end_before_gap] == pytest.approx([0.0, 0.03, 0.05, 0.09, 0.19])
+    ends = [shift for _, shift in correction.end_before_gap]
+    assert ends == sorted(ends)  # a word's last spike sits earlier before a longer pause
 
 
 def test_transcribe_reads_the_examples():

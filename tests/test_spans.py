@@ -96,3 +96,19 @@ def test_decoded_words_end_at_their_last_letter_too():
     labels = [vocab.id_of(c) for c in "hi!"]
     assert word_frames(log_probs, labels, vocab) == (WordFrames("hi!", 3, 7),)  # the mark sits at frame 17
     assert word_frames(log_probs, [vocab.id_of("!")], vocab) == (WordFrames("!", 17, 18),)
+
+
+def test_letters_numbers_and_combining_vowel_signs_are_spoken_and_punctuation_is_not():
+    from ctctool.alignment.spans import unspoken_classes
+    from ctctool.vocab import Vocabulary
+
+    vocab = Vocabulary(("<blank>", "\u0915", "\u093e", "?", "\u0964", " ", "7", "\u2581", "\u2581the", "'"), blank=0)
+    # Devanagari ka and the vowel sign aa (a combining mark) speak; the danda, a lone word-start marker, a space
+    # and an apostrophe do not
+    assert {vocab.tokens[i] for i in unspoken_classes(vocab)} == {"?", "\u0964", " ", "\u2581", "'"}
+
+
+def test_a_word_with_a_leading_mark_starts_at_its_first_letter():
+    spans = (TokenSpan(27, 1, 2, 0.5), TokenSpan(20, 4, 5, 0.9), TokenSpan(9, 6, 7, 0.9))  # ' t i
+    merged = merge_spans(spans, [[0, 1, 2]], ["'ti"], silent=lambda token: token == 27)
+    assert (merged[0].start, merged[0].end) == (4, 7)

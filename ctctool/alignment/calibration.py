@@ -23,13 +23,14 @@ GAP_FRAMES = (0, 2, 3, 5, 10)
 MIN_EDGES = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EdgeErrors:
     """Signed errors (aligned - true, seconds) of word edges, each with the gap beside it.
 
     ``start_gaps[k]``: seconds between start k and the previous aligned word's end (NaN for a first word);
     ``end_gaps[k]``: seconds between end k and the next aligned word's start (NaN for a last word).
-    All four are 1-D float arrays, starts and ends each of their own length.
+    All four are 1-D float64 arrays (any sequence is converted): (S,) starts and start gaps, (E,) ends and
+    end gaps.
     """
 
     starts: np.ndarray
@@ -37,11 +38,24 @@ class EdgeErrors:
     ends: np.ndarray
     end_gaps: np.ndarray
 
+    def __post_init__(self):
+        for name in ("starts", "start_gaps", "ends", "end_gaps"):
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.ndim != 1:
+                raise CtcToolError(f"`{name}`: expected a 1-D array, found shape {value.shape}")
+            object.__setattr__(self, name, value)
+        for errors, gaps in (("starts", "start_gaps"), ("ends", "end_gaps")):
+            a, b = getattr(self, errors), getattr(self, gaps)
+            if a.size != b.size:
+                raise CtcToolError(f"`{gaps}`: expected one gap per edge of `{errors}` ({a.size}), found {b.size}")
+            if not np.isfinite(a).all():
+                raise CtcToolError(f"`{errors}`: expected finite errors in seconds, found NaN or infinity")
+
     @staticmethod
     def join(parts: Sequence["EdgeErrors"]) -> "EdgeErrors":
         """One ``EdgeErrors`` of many (e.g. one per utterance)."""
         def cat(name):
-            return np.concatenate([np.asarray(getattr(p, name), dtype=np.float64) for p in parts] or [np.zeros(0)])
+            return np.concatenate([getattr(p, name) for p in parts] or [np.zeros(0)])
         return EdgeErrors(cat("starts"), cat("start_gaps"), cat("ends"), cat("end_gaps"))
 
 
@@ -51,6 +65,9 @@ def edge_errors(words: Sequence[TimedSpan], truth: Sequence[tuple[float | None, 
     and are no one's neighbour."""
     if len(words) != len(truth):
         raise CtcToolError(f"`truth`: expected one (start, end) per word, {len(words)}; found {len(truth)}")
+    if any(t is not None and not np.isfinite(t) for pair in truth for t in pair):
+        raise CtcToolError("`truth`: expected finite times in seconds (None for an edge not known), found NaN "
+                           "or infinity")
     aligned = [i for i, w in enumerate(words) if w.end > w.start]
     starts, start_gaps, ends, end_gaps = [], [], [], []
     for k, i in enumerate(aligned):
@@ -69,13 +86,21 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
                             ) -> BoundaryCorrection:
     """The correction that cancels the median errors of ``sets`` (each set weighing the same).
 
-    ``start`` and ``end`` cancel the median over every start and every end of a set. With ``by_gap``, each
+    ``start`` and ``end`` cancel the median over every start and every end of a set (with ``by_gap`` they
+    are left for the first start and the last end of an utterance; fitting them on those edges alone was
+    tried on the built-in model's dev sets and was no better). With ``by_gap``, each
     gap range of ``gap_frames`` (a range's gaps are at least its lower edge, to half a frame, and less than
     the next range's) gets its own shift from the edges beside such a gap, where at least ``min_edges`` of a
     set fall in it; a range that no set fills is left out, so its gaps take the shift of the range below.
     """
     if not sets:
         raise CtcToolError("`sets`: expected at least one set of edge errors")
+    if not frame_shift > 0:
+        raise CtcToolError(f"`frame_shift`: expected seconds > 0, found {frame_shift}")
+    if list(gap_frames) != sorted(set(gap_frames)) or not gap_frames or gap_frames[0] < 0:
+        raise CtcToolError(f"`gap_frames`: expected increasing whole frames >= 0, found {list(gap_frames)}")
+    if min_edges < 1:
+        raise CtcToolError(f"`min_edges`: expected at least 1, found {min_edges}")
     for n, s in enumerate(sets):
         if s.starts.size == 0 or s.ends.size == 0:
             raise CtcToolError(f"`sets[{n}]`: no exact word start or end to measure; give a set with word timings")

@@ -8,6 +8,7 @@ multiplies frames by its frame shift (see ``SpanTimes``).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -41,10 +42,11 @@ class Span:
 
 
 def unspoken_classes(vocab) -> frozenset[int]:
-    """Class ids of ``vocab``'s tokens that hold no letter or digit (``?``, ``!``, an apostrophe, a lone
-    word-start marker): marks that are not sounds, so they never decide where a word starts or ends."""
+    """Class ids of ``vocab``'s tokens with no letter, number or combining mark (Unicode categories L, N, M:
+    so a Devanagari or Thai vowel sign is spoken): ``?``, ``!``, an apostrophe, a lone word-start marker.
+    They are not sounds, so they never decide where a word starts or ends."""
     return frozenset(i for i, token in enumerate(vocab.tokens)
-                     if i != vocab.blank and not any(ch.isalnum() for ch in token))
+                     if i != vocab.blank and not any(unicodedata.category(ch)[0] in "LNM" for ch in token))
 
 
 def token_spans(states: torch.Tensor, frame_log_probs: torch.Tensor, tokens: torch.Tensor) -> tuple[TokenSpan, ...]:

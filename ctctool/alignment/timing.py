@@ -51,8 +51,8 @@ class BoundaryCorrection:
     - ``end_before_gap``: the same for an end and the next word's start.
 
     The first start and the last end of the words, and gaps below the first pair's, get
-    ``start`` and ``end``. Neighbours never overlap after the shift: an end that would pass the
-    next start stops there, and every span keeps a positive length when it had one.
+    ``start`` and ``end``. Neighbours do not overlap after the shift: where a shifted end would
+    pass the next shifted start, both meet halfway between the two.
     """
 
     start: float = 0.0
@@ -61,14 +61,20 @@ class BoundaryCorrection:
     end_before_gap: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self):
+        for name in ("start", "end"):
+            if not math.isfinite(getattr(self, name)):
+                raise CtcToolError(f"`{name}`: expected a finite shift in seconds, found {getattr(self, name)}")
         for name in ("start_after_gap", "end_before_gap"):
-            pairs = tuple((float(gap), float(shift)) for gap, shift in getattr(self, name))
+            expected = f"`{name}`: expected (gap, shift) pairs of finite seconds, gaps >= 0 and increasing"
+            try:
+                pairs = tuple((float(gap), float(shift)) for gap, shift in getattr(self, name) or ())
+            except (TypeError, ValueError) as exc:
+                raise CtcToolError(f"{expected}; found {getattr(self, name)!r}") from exc
             object.__setattr__(self, name, pairs)
             gaps = [gap for gap, _ in pairs]
             if any(not math.isfinite(v) for pair in pairs for v in pair) or gaps != sorted(set(gaps)) \
                     or any(gap < 0 for gap in gaps):
-                raise CtcToolError(f"`{name}`: expected (gap, shift) pairs of finite seconds, gaps >= 0 and "
-                                   f"increasing; found {list(pairs)}")
+                raise CtcToolError(f"{expected}; found {list(pairs)}")
 
     def as_dict(self) -> dict:
         """The correction as a checkpoint's ``calibration`` holds it (``from_dict`` reads it back)."""
@@ -80,8 +86,7 @@ class BoundaryCorrection:
     def from_dict(cls, calibration: dict) -> "BoundaryCorrection":
         """The correction in a checkpoint's ``calibration`` (an empty one: none)."""
         return cls(float(calibration.get("word_start", 0.0)), float(calibration.get("word_end", 0.0)),
-                   tuple(tuple(p) for p in calibration.get("word_start_after_gap", ())),
-                   tuple(tuple(p) for p in calibration.get("word_end_before_gap", ())))
+                   calibration.get("word_start_after_gap") or (), calibration.get("word_end_before_gap") or ())
 
     def apply(self, spans: tuple[TimedSpan, ...]) -> tuple[TimedSpan, ...]:
         """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are, and are no one's neighbour).

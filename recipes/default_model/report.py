@@ -206,8 +206,8 @@ of open English text:
   from Piper's phoneme durations. Each shift cancels the median error of its edges; since 0.7.3 it depends
   on the gap beside the edge, in 20 ms frames (`ctctool.alignment.calibration`): {gap_shifts(calibration)};
   the utterance's first start {1000 * calibration.get('word_start', 0):+.1f} ms and last end
-  {1000 * calibration.get('word_end', 0):+.1f} ms. Where two words touch, the boundary moves by the mean
-  of the two shifts. A word's edges are those of its letters (a `?` or `!` no longer stretches it).
+  {1000 * calibration.get('word_end', 0):+.1f} ms. Where two shifted edges would cross, they meet halfway.
+  A word's edges are those of its letters (a `?` or `!` no longer stretches it).
 
 ## Training curve (validation set of each stage, greedy decoding)
 
@@ -251,8 +251,10 @@ ARPA or KenLM file for real work.
 
 
 def gap_shifts(calibration: dict) -> str:
-    """The gap-dependent shifts of a calibration, as prose: 'starts after a gap of 0-1 frames +29.7 ms, ...'."""
+    """The gap-dependent shifts of a calibration, as prose: 'starts after a gap of 0-1: +29.7 ms, ...'."""
     def ranges(pairs) -> str:
+        if not pairs:
+            return "any: the one shift"
         lows = [math.ceil(gap / FRAME_SHIFT - 1e-6) for gap, _ in pairs]  # a range starts half a frame early
         names = [f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(lows, lows[1:])] + [f"{lows[-1]}+"]
         return ", ".join(f"{name}: {1000 * shift:+.1f} ms" for name, (_, shift) in zip(names, pairs))
@@ -311,7 +313,8 @@ def peer_section(checks: list[dict]) -> str:
     return f"""
 How far is that peer from the truth? On synthetic sets with exact word timings, both aligners in one run
 (`python bench/bench_align_accuracy.py SET --peer-python PS_PYTHON`), scored on the utterances both aligned
-word for word ({checks[0]['peer']}; pocketsphinx fails on words outside its dictionary). The built-in
+word for word ({checks[0]['peer']}; pocketsphinx fails on words outside its dictionary and on words the
+text clean-up splits, such as hyphenated ones). The built-in
 model's boundaries were calibrated on `piper_dev_timed`, so its figure there is not held out; `espeak_eval` is:
 
 | set | utterances (failed) | boundaries | ctctool mean (ms) | within 20 ms | signed start / end (ms) | pocketsphinx mean (ms) | within 20 ms | signed start / end (ms) |
