@@ -112,3 +112,35 @@ def test_a_word_with_a_leading_mark_starts_at_its_first_letter():
     spans = (TokenSpan(27, 1, 2, 0.5), TokenSpan(20, 4, 5, 0.9), TokenSpan(9, 6, 7, 0.9))  # ' t i
     merged = merge_spans(spans, [[0, 1, 2]], ["'ti"], silent=lambda token: token == 27)
     assert (merged[0].start, merged[0].end) == (4, 7)
+
+
+def test_a_corrected_last_word_never_ends_after_the_audio():
+    from ctctool.alignment.pipeline import align_emissions
+    from ctctool.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    probs = torch.full((10, vocab.size), 1e-4)
+    probs[:, vocab.blank] = 1.0
+    probs[2, vocab.id_of("h")] = probs[9, vocab.id_of("i")] = 50.0  # "i" on the last frame
+    log_probs = (probs / probs.sum(-1, keepdim=True)).log()
+    late = BoundaryCorrection(start=0.0, end=0.05)
+    result = align_emissions(log_probs, "hi", vocab=vocab, frame_shift=0.02, correction=late)
+    assert (round(result.words[0].start, 9), round(result.words[0].end, 9)) == (0.04, 0.2)  # not 0.25
+    assert round(result.segments[0].end, 9) == 0.2
+
+
+def test_a_transcribed_last_word_never_ends_after_the_audio():
+    from types import SimpleNamespace
+
+    from ctctool.decoding.transcribe import transcribe_log_probs
+    from ctctool.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    probs = torch.full((10, vocab.size), 1e-4)
+    probs[:, vocab.blank] = 1.0
+    probs[2, vocab.id_of("h")] = probs[9, vocab.id_of("i")] = 50.0
+    model = SimpleNamespace(name="toy", vocab=vocab, frame_shift=0.02, frame_offset=0.0,
+                            boundary_correction=BoundaryCorrection(start=0.0, end=0.05))
+    result = transcribe_log_probs((probs / probs.sum(-1, keepdim=True)).log(), model)
+    assert result.text == "hi"
+    assert (round(result.words[0].start, 9), round(result.words[0].end, 9)) == (0.04, 0.2)  # not 0.25

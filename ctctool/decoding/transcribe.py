@@ -69,5 +69,7 @@ def transcribe_log_probs(
                     token_min_log_prob=token_min_log_prob, frame_shift=model.frame_shift,
                     frame_offset=model.frame_offset)
     spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words))
-    words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, s.start, s.end) for w, s in zip(result.words, spans))
+    last = log_probs.shape[0] * model.frame_shift + model.frame_offset  # no time after the last frame's end
+    words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, min(s.start, last), min(s.end, last))
+                  for w, s in zip(result.words, spans))
     return replace(result, words=words)
