@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench_real_speech import PEER_SCRIPT, words_only  # the same peer and text clean-up (a sibling script)
 
 
 def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool = True, limit: int | None = None) -> dict:
@@ -76,7 +77,6 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
             "calibration": correction.as_dict()}
 
 
-PEER_SCRIPT = Path(__file__).resolve().parent / "peer_pocketsphinx_times.py"
 
 
 def peer_comparison(set_dir: Path, model_spec: str, peer_python: Path, limit: int | None = None) -> dict:
@@ -89,8 +89,8 @@ def peer_comparison(set_dir: Path, model_spec: str, peer_python: Path, limit: in
 
     rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
     rows = rows[:limit] if limit else rows
-    items = [{"key": uid, "wav": str(set_dir / "wavs" / f"{uid}.wav"),
-              "text": " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())} for uid, text, *_ in rows]
+    items = [{"key": uid, "wav": str(set_dir / "wavs" / f"{uid}.wav"), "text": words_only(text)}
+             for uid, text, *_ in rows]
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "items.json"
         listing.write_text(json.dumps(items))
