@@ -207,8 +207,7 @@ def align_prepared(log_probs: torch.Tensor, transcript: PreparedTranscript, voca
     def timed(span) -> TimedSpan:
         return TimedSpan(span.text, times.seconds(span.start), times.seconds(span.end), span.score, span.flagged)
 
-    timed_words = _within(correction.apply(tuple(timed(words[i]) for i in kept)),
-                          times.seconds(int(log_probs.shape[0])))
+    timed_words = correction.apply(tuple(timed(words[i]) for i in kept), until=times.seconds(int(log_probs.shape[0])))
     line_index = {k: n for n, k in enumerate(k for k in range(len(transcript.lines)) if k not in star_lines)}
     word_segment = tuple(line_index[transcript.words[i].line] for i in kept)
     output_index = {word: n for n, word in enumerate(kept)}
@@ -236,12 +235,6 @@ def _reading_classes(vocab: Vocabulary) -> int:
     """How many classes count as the model's reading of a frame: all but a trained star class at the end."""
     star = star_class(vocab)
     return vocab.size - 1 if star == vocab.size - 1 else vocab.size
-
-
-def _within(words: tuple[TimedSpan, ...], last: float) -> tuple[TimedSpan, ...]:
-    """``words`` with no time past ``last`` (the end of the last frame): a correction that moves a final end
-    later must not put it after the audio."""
-    return tuple(replace(w, start=min(w.start, last), end=min(w.end, last)) if w.end > last else w for w in words)
 
 
 def _spanning(segments: tuple[TimedSpan, ...], words: tuple[TimedSpan, ...], word_segment: tuple[int, ...]):

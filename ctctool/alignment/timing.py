@@ -8,7 +8,7 @@ what every alignment output format is written from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ctctool.errors import CtcToolError
 
@@ -88,15 +88,16 @@ class BoundaryCorrection:
         return cls(float(calibration.get("word_start", 0.0)), float(calibration.get("word_end", 0.0)),
                    calibration.get("word_start_after_gap") or (), calibration.get("word_end_before_gap") or ())
 
-    def apply(self, spans: tuple[TimedSpan, ...]) -> tuple[TimedSpan, ...]:
+    def apply(self, spans: tuple[TimedSpan, ...], until: float | None = None) -> tuple[TimedSpan, ...]:
         """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are, and are no one's neighbour).
 
         Where a shifted end would pass the next shifted start, both meet halfway
         between the two, so that a boundary between touching words moves by the mean of the
-        two shifts.
+        two shifts. With ``until`` (seconds: the end of the audio's last frame), no time is put
+        past it: a shift that moves a final end later must not put it after the audio.
         """
         if self == BoundaryCorrection():
-            return spans
+            return spans if until is None else _within(spans, until)
         aligned = [i for i, s in enumerate(spans) if s.end > s.start]
         starts = {i: max(0.0, spans[i].start + self.start) for i in aligned}
         ends = {i: spans[i].end + self.end for i in aligned}
@@ -111,7 +112,13 @@ class BoundaryCorrection:
         for i in aligned:
             if ends[i] > starts[i]:
                 out[i] = TimedSpan(spans[i].text, starts[i], ends[i], spans[i].score, spans[i].flagged)
-        return tuple(out)
+        return tuple(out) if until is None else _within(tuple(out), until)
+
+
+def _within(spans: tuple[TimedSpan, ...], until: float) -> tuple[TimedSpan, ...]:
+    """``spans`` with no time past ``until``."""
+    return tuple(replace(s, start=min(s.start, until), end=min(s.end, until)) if s.end > until else s
+                 for s in spans)
 
 
 def _shift_for(gap: float, pairs: tuple[tuple[float, float], ...], default: float) -> float:

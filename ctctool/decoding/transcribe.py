@@ -68,8 +68,7 @@ def transcribe_log_probs(
                     nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
                     token_min_log_prob=token_min_log_prob, frame_shift=model.frame_shift,
                     frame_offset=model.frame_offset)
-    spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words))
-    last = log_probs.shape[0] * model.frame_shift + model.frame_offset  # no time after the last frame's end
-    words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, min(s.start, last), min(s.end, last))
-                  for w, s in zip(result.words, spans))
+    spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words),
+                                            until=log_probs.shape[0] * model.frame_shift + model.frame_offset)
+    words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, s.start, s.end) for w, s in zip(result.words, spans))
     return replace(result, words=words)
