@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ctctool.alignment.calibration import EdgeErrors, edge_errors, fit_boundary_correction
-from ctctool.alignment.timing import BoundaryCorrection, TimedSpan
+from ctctool.alignment.timing import BoundaryCorrection, TimedSpan, edge_letter
 from ctctool.errors import CtcToolError
 
 
@@ -175,3 +175,69 @@ def test_bad_edge_errors_and_fit_settings_are_errors_naming_the_parameter():
     with pytest.raises(CtcToolError, match="`gap_frames`: expected increasing"):
         fit_boundary_correction([good], frame_shift=0.02, gap_frames=(0, 5, 2))
     assert EdgeErrors.join([good, good]).starts.shape == (60,)
+
+
+def test_letter_shifts_add_to_the_gap_shift_by_the_words_first_and_last_letter():
+    correction = BoundaryCorrection(start=0.01, end=0.02, start_after_gap=((0.0, 0.03),),
+                                    start_by_letter={"a": 0.02, "t": -0.01}, end_by_letter={"s": 0.005})
+    words = (TimedSpan("“Apples,", 0.10, 0.30, 1.0),  # first start 0.01 + "a" 0.02; end 0.02 + "s" 0.005
+             TimedSpan("the", 0.50, 0.60, 1.0),  # start 0.03 (gap) - 0.01 ("t"); "e" has no end shift
+             TimedSpan("42", 0.80, 0.90, 1.0))  # no letter listed: gap and end shifts only
+    assert _bounds(correction.apply(words)) == [("“Apples,", 0.13, 0.325), ("the", 0.52, 0.62), ("42", 0.83, 0.92)]
+
+
+def test_edge_letter_is_the_first_or_last_letter_or_digit_case_folded():
+    assert [edge_letter("“Apple,"), edge_letter("trees,", last=True), edge_letter("..."), edge_letter("42nd"),
+            edge_letter("Élan"), edge_letter("नमस्ते", last=True)] == ["a", "s", "", "4", "é", "त"]
+
+
+def test_letter_tables_round_trip_and_bad_ones_are_errors():
+    correction = BoundaryCorrection(0.01, 0.02, start_by_letter={"o": 0.011, "b": -0.02}, end_by_letter=[("n", 0.004)])
+    assert correction.start_by_letter == (("b", -0.02), ("o", 0.011))  # sorted pairs, whatever the input
+    assert BoundaryCorrection.from_dict(correction.as_dict()) == correction
+    for table in ({"A": 0.01}, {"ab": 0.01}, {"a": float("inf")}, [("a", 0.01), ("a", 0.02)], 0.5):
+        with pytest.raises(CtcToolError, match="`end_by_letter`: expected \\(letter, shift\\) pairs"):
+            BoundaryCorrection(end_by_letter=table)
+
+
+def test_edge_errors_record_each_edges_letter():
+    words = (TimedSpan("Over", 0.10, 0.30, 1.0), TimedSpan("-", 0.30, 0.30, None), TimedSpan("bridges.", 0.36, 0.50, 1.0))
+    e = edge_errors(words, [(0.09, 0.31), (None, None), (None, 0.52)])
+    assert list(e.start_letters) == ["o"] and list(e.end_letters) == ["r", "s"]
+    joined = EdgeErrors.join([e, EdgeErrors([0.01], [np.nan], [], [])])  # a set made without letters: ''
+    assert list(joined.start_letters) == ["o", ""] and list(joined.end_letters) == ["r", "s"]
+    with pytest.raises(CtcToolError, match="`start_letters`: expected one letter"):
+        EdgeErrors([0.01, 0.02], [np.nan, 0.02], [], [], start_letters=["a"])
+
+
+def test_the_fitted_letter_shifts_remove_a_letter_dependent_bias():
+    # the "aligner" starts a word 40 ms late when it begins with a vowel, 5 ms early when with "t", 15 ms late
+    # otherwise, and ends every word 20 ms early (30 ms after "s"); words are 40 ms or 300 ms apart, so the
+    # aligned gaps differ with the letters too (a vowel's late start widens the gap before it)
+    rng = np.random.default_rng(3)
+    lexicon = ["apple", "orange", "tree", "table", "green", "bus", "leaf", "moss"]
+    bias = {"a": 0.04, "o": 0.04, "t": -0.005}
+    utterances = []
+    for _ in range(40):
+        t, words, truth = 0.1, [], []
+        for word in rng.choice(lexicon, size=6):
+            length = rng.uniform(0.2, 0.4)
+            truth.append((t, t + length))
+            words.append(TimedSpan(str(word), t + bias.get(word[0], 0.015), t + length - (0.03 if word[-1] == "s" else 0.02),
+                                   1.0))
+            t += length + rng.choice([0.04, 0.3])
+        utterances.append((tuple(words), truth))
+    errors = EdgeErrors.join([edge_errors(w, t) for w, t in utterances])
+    correction = fit_boundary_correction([errors], frame_shift=0.02, min_edges=5)
+    corrected = EdgeErrors.join([edge_errors(correction.apply(w), t) for w, t in utterances])
+    assert np.abs(corrected.starts).max() < 1e-6 and np.abs(corrected.ends).max() < 1e-6
+    shifts = dict(correction.start_by_letter)  # relative to a plain consonant: -25 ms for a vowel, +20 ms for "t"
+    assert shifts["a"] - shifts["g"] == pytest.approx(-0.025, abs=1e-6)
+    assert shifts["t"] - shifts["g"] == pytest.approx(0.02, abs=1e-6)
+    gaps_only = fit_boundary_correction([errors], frame_shift=0.02, min_edges=5, by_letter=False)
+    assert gaps_only.start_by_letter == () and gaps_only.end_by_letter == ()
+    before = EdgeErrors.join([edge_errors(gaps_only.apply(w), t) for w, t in utterances])
+    assert np.abs(before.starts).mean() > 0.005  # the gaps alone carry part of it: 7.7 ms are left
+    # a letter with fewer edges than `min_letter_edges` gets no shift of its own
+    sparse = fit_boundary_correction([errors], frame_shift=0.02, min_edges=5, min_letter_edges=10 ** 6)
+    assert sparse.start_by_letter == () and sparse.end_by_letter == ()

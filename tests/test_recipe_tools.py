@@ -74,3 +74,17 @@ def test_the_report_names_each_gap_range_of_the_calibration_in_frames():
         "starts after a gap of 0-1: +20.0 ms, 2: +40.0 ms, 3-4: +60.0 ms, 5-9: +120.0 ms, 10+: +300.0 ms; "
         "ends before a gap of 0-1: +40.0 ms, 2: +80.0 ms, 3-4: +120.0 ms, 5-9: +240.0 ms, 10+: +600.0 ms")
     assert report.gap_shifts({"word_start": 0.01, "word_end": 0.02}).startswith("none")
+
+
+def test_the_report_lists_the_letter_shifts_of_the_calibration():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "recipes" / "default_model"))
+    import report  # noqa: E402
+
+    from ctctool.alignment.timing import BoundaryCorrection
+
+    calibration = BoundaryCorrection(0.01, 0.02, start_by_letter={"o": -0.0111, "b": 0.02},
+                                     end_by_letter={"s": 0.004}).as_dict()
+    assert report.letter_shifts(calibration) == (
+        "starts of words beginning with b +20.0, o -11.1 ms; ends of words ending with s +4.0 ms")
+    assert report.letter_shifts(BoundaryCorrection(0.01).as_dict()) == "none"
+    assert report.letter_shifts({"word_start": 0.01}) == "none"  # a calibration from before 0.7.4

@@ -4,7 +4,8 @@ A CTC model puts a word's spikes inside the word, not on its edges; how far insi
 the model and on the gap beside the edge. ``edge_errors`` collects, for one set of utterances
 with exact word times, each edge's signed error (aligned - true) and the gap beside it;
 ``fit_boundary_correction`` turns the errors of one or more such sets into the correction:
-medians (robust to the odd misplaced word), each set weighing the same.
+medians (robust to the odd misplaced word), each set weighing the same; per gap range, then per
+letter a word begins or ends with.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from typing import Sequence
 
 import numpy as np
 
-from ctctool.alignment.timing import BoundaryCorrection, TimedSpan
+from ctctool.alignment.timing import BoundaryCorrection, TimedSpan, edge_letter
 from ctctool.errors import CtcToolError
 
 #: Lower edges of the gap ranges that get their own shift, in frames: 0-1, 2, 3-4, 5-9, 10 and more.
 GAP_FRAMES = (0, 2, 3, 5, 10)
 #: Edges a set needs in a gap range to have a say in its shift.
 MIN_EDGES = 20
+#: Edges a set needs with a letter to have a say in that letter's shift.
+MIN_LETTER_EDGES = 15
+#: Rounds of reweighting that turn least squares into the least-absolute-deviation fit of letter shifts.
+L1_ROUNDS = 50
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,15 +35,28 @@ class EdgeErrors:
     ``start_gaps[k]``: seconds between start k and the previous aligned word's end (NaN for a first word);
     ``end_gaps[k]``: seconds between end k and the next aligned word's start (NaN for a last word).
     All four are 1-D float64 arrays (any sequence is converted): (S,) starts and start gaps, (E,) ends and
-    end gaps.
+    end gaps. ``start_letters`` (S,) and ``end_letters`` (E,) are the ``edge_letter`` of each edge's word
+    (its first, or last, letter; '' where not known, and all '' when left out).
     """
 
     starts: np.ndarray
     start_gaps: np.ndarray
     ends: np.ndarray
     end_gaps: np.ndarray
+    start_letters: np.ndarray = None
+    end_letters: np.ndarray = None
 
     def __post_init__(self):
+        for letters, errors in (("start_letters", "starts"), ("end_letters", "ends")):
+            value = getattr(self, letters)
+            if value is None:
+                value = [""] * len(np.atleast_1d(getattr(self, errors)))
+            value = np.asarray(value, dtype=object)
+            if value.ndim != 1 or len(value) != len(np.atleast_1d(getattr(self, errors))) \
+                    or any(not isinstance(v, str) for v in value):
+                raise CtcToolError(f"`{letters}`: expected one letter (a string, '' if not known) per edge of "
+                                   f"`{errors}`, found {value.size}")
+            object.__setattr__(self, letters, value)
         for name in ("starts", "start_gaps", "ends", "end_gaps"):
             value = np.asarray(getattr(self, name), dtype=np.float64)
             if value.ndim != 1:
@@ -54,9 +72,10 @@ class EdgeErrors:
     @staticmethod
     def join(parts: Sequence["EdgeErrors"]) -> "EdgeErrors":
         """One ``EdgeErrors`` of many (e.g. one per utterance)."""
-        def cat(name):
-            return np.concatenate([getattr(p, name) for p in parts] or [np.zeros(0)])
-        return EdgeErrors(cat("starts"), cat("start_gaps"), cat("ends"), cat("end_gaps"))
+        def cat(name, empty=np.zeros(0)):
+            return np.concatenate([getattr(p, name) for p in parts] or [empty])
+        return EdgeErrors(cat("starts"), cat("start_gaps"), cat("ends"), cat("end_gaps"),
+                          cat("start_letters", np.zeros(0, dtype=object)), cat("end_letters", np.zeros(0, dtype=object)))
 
 
 def edge_errors(words: Sequence[TimedSpan], truth: Sequence[tuple[float | None, float | None]]) -> EdgeErrors:
@@ -69,20 +88,24 @@ def edge_errors(words: Sequence[TimedSpan], truth: Sequence[tuple[float | None, 
         raise CtcToolError("`truth`: expected finite times in seconds (None for an edge not known), found NaN "
                            "or infinity")
     aligned = [i for i, w in enumerate(words) if w.end > w.start]
-    starts, start_gaps, ends, end_gaps = [], [], [], []
+    starts, start_gaps, start_letters, ends, end_gaps, end_letters = [], [], [], [], [], []
     for k, i in enumerate(aligned):
         true_start, true_end = truth[i]
         if true_start is not None:
             starts.append(words[i].start - true_start)
             start_gaps.append(words[i].start - words[aligned[k - 1]].end if k else np.nan)
+            start_letters.append(edge_letter(words[i].text))
         if true_end is not None:
             ends.append(words[i].end - true_end)
             end_gaps.append(words[aligned[k + 1]].start - words[i].end if k + 1 < len(aligned) else np.nan)
-    return EdgeErrors(np.array(starts), np.array(start_gaps), np.array(ends), np.array(end_gaps))
+            end_letters.append(edge_letter(words[i].text, last=True))
+    return EdgeErrors(np.array(starts), np.array(start_gaps), np.array(ends), np.array(end_gaps),
+                      start_letters, end_letters)
 
 
 def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, by_gap: bool = True,
-                            gap_frames: Sequence[int] = GAP_FRAMES, min_edges: int = MIN_EDGES
+                            gap_frames: Sequence[int] = GAP_FRAMES, min_edges: int = MIN_EDGES,
+                            by_letter: bool = True, min_letter_edges: int = MIN_LETTER_EDGES
                             ) -> BoundaryCorrection:
     """The correction that cancels the median errors of ``sets`` (each set weighing the same).
 
@@ -92,6 +115,10 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
     gap range of ``gap_frames`` (a range's gaps are at least its lower edge, to half a frame, and less than
     the next range's) gets its own shift from the edges beside such a gap, where at least ``min_edges`` of a
     set fall in it; a range that no set fills is left out, so its gaps take the shift of the range below.
+
+    With ``by_letter``, what is left of each edge's error after those shifts gets a further shift per
+    letter the word begins with (for starts) or ends with (for ends): the median of the letter's edges, where
+    a set has at least ``min_letter_edges`` of them, each such set weighing the same.
     """
     if not sets:
         raise CtcToolError("`sets`: expected at least one set of edge errors")
@@ -99,15 +126,89 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
         raise CtcToolError(f"`frame_shift`: expected seconds > 0, found {frame_shift}")
     if list(gap_frames) != sorted(set(gap_frames)) or not gap_frames or gap_frames[0] < 0:
         raise CtcToolError(f"`gap_frames`: expected increasing whole frames >= 0, found {list(gap_frames)}")
-    if min_edges < 1:
-        raise CtcToolError(f"`min_edges`: expected at least 1, found {min_edges}")
+    for name, value in (("min_edges", min_edges), ("min_letter_edges", min_letter_edges)):
+        if value < 1:
+            raise CtcToolError(f"`{name}`: expected at least 1, found {value}")
     for n, s in enumerate(sets):
         if s.starts.size == 0 or s.ends.size == 0:
             raise CtcToolError(f"`sets[{n}]`: no exact word start or end to measure; give a set with word timings")
     start = -float(np.mean([np.median(s.starts) for s in sets]))
     end = -float(np.mean([np.median(s.ends) for s in sets]))
-    if not by_gap:
-        return BoundaryCorrection(start, end)
+    gapped = _gap_tables(sets, frame_shift, gap_frames, min_edges, start, end) if by_gap \
+        else BoundaryCorrection(start, end)
+    if not by_letter:
+        return gapped
+    start, start_pairs, by_start_letter = _with_letters(sets, "starts", "start_gaps", "start_letters", start,
+                                                        gapped.start_after_gap, min_letter_edges)
+    end, end_pairs, by_end_letter = _with_letters(sets, "ends", "end_gaps", "end_letters", end,
+                                                  gapped.end_before_gap, min_letter_edges)
+    return BoundaryCorrection(start, end, start_pairs, end_pairs, by_start_letter, by_end_letter)
+
+
+def _with_letters(sets: Sequence[EdgeErrors], errors: str, gaps: str, letters: str, default: float,
+                  pairs: tuple[tuple[float, float], ...], min_letter_edges: int
+                  ) -> tuple[float, tuple[tuple[float, float], ...], dict[str, float]]:
+    """The shifts of one side (starts or ends) refitted together with a shift per letter: each edge's error is
+    cancelled by its gap range's shift (``default`` for no neighbour or a gap below the first range) plus its
+    letter's, both found at once by least absolute deviation in each set, then averaged over the sets. The two
+    must be fitted together: a word that starts with a vowel has a late spike, and so a wider gap before it.
+    A set has a say in a letter's shift where it has at least ``min_letter_edges`` edges with it (its other
+    edges count as unlisted letters); a letter no set has enough of gets no shift, and if there is none the gap
+    shifts are returned as they are. A range's shift is likewise averaged over the sets with edges in it."""
+    keys = sorted({k for s in sets for k in set(getattr(s, letters)) - {""}
+                   if (getattr(s, letters) == k).sum() >= min_letter_edges})
+    if not keys:
+        return default, pairs, {}
+    lows = [low for low, _ in pairs]
+    column_of_letter = {k: 1 + len(lows) + n for n, k in enumerate(keys)}
+    solutions = []
+    for s in sets:
+        design = np.zeros((getattr(s, errors).size, 1 + len(lows) + len(keys)))
+        counts = {k: int((getattr(s, letters) == k).sum()) for k in keys}
+        for n, (gap, letter) in enumerate(zip(getattr(s, gaps), getattr(s, letters))):
+            below = [k for k, low in enumerate(lows) if not np.isnan(gap) and gap >= low - 1e-9]
+            design[n, 1 + below[-1] if below else 0] = 1.0
+            if counts.get(letter, 0) >= min_letter_edges:  # a set has a say in the letters it has enough of
+                design[n, column_of_letter[letter]] = 1.0
+        solutions.append(_least_absolute(design, -getattr(s, errors), ridged=np.arange(design.shape[1]) > len(lows)))
+    # a column no edge of a set uses (a range or letter it lacks) is left to the sets that have it
+    solution = np.array([np.mean([x[c] for x in solutions if not np.isnan(x[c])] or [np.nan])
+                         for c in range(1 + len(lows) + len(keys))])
+    if np.isnan(solution[0]):
+        solution[0] = default
+    # gap shifts and letter shifts can trade a constant, and few edges (the unlisted letters') pin it: move it
+    # so the letter shifts average 0 over the edges, and a letter not listed gets an average letter's shift
+    counts = np.array([sum(int((getattr(s, letters) == k).sum()) for s in sets) for k in keys], dtype=float)
+    fitted = ~np.isnan(solution[1 + len(lows):])
+    if fitted.any():
+        constant = float(np.average(solution[1 + len(lows):][fitted], weights=counts[fitted]))
+        solution[:1 + len(lows)] += constant
+        solution[1 + len(lows):] -= constant
+    return (float(solution[0]), tuple((low, float(shift)) for low, shift in zip(lows, solution[1:1 + len(lows)])
+                                      if not np.isnan(shift)),
+            {k: float(solution[column_of_letter[k]]) for k in keys if not np.isnan(solution[column_of_letter[k]])})
+
+
+def _least_absolute(design: np.ndarray, target: np.ndarray, ridged: np.ndarray) -> np.ndarray:
+    """(C,) coefficients minimising sum |target - design @ x| over (R, C) ``design`` and (R,) ``target``, with
+    a faint pull towards 0 on the ``ridged`` columns (so that a constant that the letter columns and a range's
+    could trade is never left undetermined). Columns no row uses come back NaN. Iteratively reweighted least
+    squares."""
+    used = design.any(axis=0)
+    solution = np.full(design.shape[1], np.nan)
+    x_used = np.zeros(int(used.sum()))
+    ridge = np.diag(np.where(ridged[used], 1e-6, 0.0))
+    for _ in range(L1_ROUNDS):
+        w = 1.0 / np.maximum(np.abs(target - design[:, used] @ x_used), 1e-4)
+        x = design[:, used] * np.sqrt(w)[:, None]
+        x_used = np.linalg.solve(x.T @ x + ridge * w.sum(), x.T @ (target * np.sqrt(w)))
+    solution[used] = x_used
+    return solution
+
+
+def _gap_tables(sets: Sequence[EdgeErrors], frame_shift: float, gap_frames: Sequence[int], min_edges: int,
+                start: float, end: float) -> BoundaryCorrection:
+    """``start`` and ``end`` with a shift per gap range of ``gap_frames`` (see ``fit_boundary_correction``)."""
     lows = [0.0 if f == 0 else (f - 0.5) * frame_shift for f in gap_frames]
     highs = lows[1:] + [np.inf]
 

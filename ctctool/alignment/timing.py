@@ -8,6 +8,7 @@ what every alignment output format is written from.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, replace
 
 from ctctool.errors import CtcToolError
@@ -51,14 +52,24 @@ class BoundaryCorrection:
     - ``end_before_gap``: the same for an end and the next word's start.
 
     The first start and the last end of the words, and gaps below the first pair's, get
-    ``start`` and ``end``. Neighbours do not overlap after the shift: where a shifted end would
-    pass the next shifted start, both meet halfway between the two.
+    ``start`` and ``end``.
+
+    The sound a word begins or ends with moves its spike too (a vowel's spike comes later after
+    its onset than a stop's). ``start_by_letter`` and ``end_by_letter`` are (letter, shift)
+    pairs: a start whose word begins with that letter (``edge_letter``: its first letter or
+    digit, case-folded) gets ``shift`` on top of the shift for its gap; an end the same for the
+    word's last letter. Letters not listed add nothing.
+
+    Neighbours do not overlap after the shift: where a shifted end would pass the next shifted
+    start, both meet halfway between the two.
     """
 
     start: float = 0.0
     end: float = 0.0
     start_after_gap: tuple[tuple[float, float], ...] = ()
     end_before_gap: tuple[tuple[float, float], ...] = ()
+    start_by_letter: tuple[tuple[str, float], ...] = ()
+    end_by_letter: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         for name in ("start", "end"):
@@ -75,18 +86,33 @@ class BoundaryCorrection:
             if any(not math.isfinite(v) for pair in pairs for v in pair) or gaps != sorted(set(gaps)) \
                     or any(gap < 0 for gap in gaps):
                 raise CtcToolError(f"{expected}; found {list(pairs)}")
+        for name in ("start_by_letter", "end_by_letter"):
+            expected = f"`{name}`: expected (letter, shift) pairs: one case-folded letter or digit each, finite seconds"
+            value = getattr(self, name) or ()
+            try:
+                pairs = tuple(sorted((str(letter), float(shift)) for letter, shift in
+                                     (value.items() if isinstance(value, dict) else value)))
+            except (TypeError, ValueError) as exc:
+                raise CtcToolError(f"{expected}; found {value!r}") from exc
+            letters = [letter for letter, _ in pairs]
+            if any(edge_letter(letter) != letter or not math.isfinite(shift) for letter, shift in pairs) \
+                    or len(set(letters)) != len(letters):
+                raise CtcToolError(f"{expected}, each letter once; found {list(pairs)}")
+            object.__setattr__(self, name, pairs)
 
     def as_dict(self) -> dict:
         """The correction as a checkpoint's ``calibration`` holds it (``from_dict`` reads it back)."""
         return {"word_start": self.start, "word_end": self.end,
                 "word_start_after_gap": [list(p) for p in self.start_after_gap],
-                "word_end_before_gap": [list(p) for p in self.end_before_gap]}
+                "word_end_before_gap": [list(p) for p in self.end_before_gap],
+                "word_start_by_letter": dict(self.start_by_letter), "word_end_by_letter": dict(self.end_by_letter)}
 
     @classmethod
     def from_dict(cls, calibration: dict) -> "BoundaryCorrection":
         """The correction in a checkpoint's ``calibration`` (an empty one: none)."""
         return cls(float(calibration.get("word_start", 0.0)), float(calibration.get("word_end", 0.0)),
-                   calibration.get("word_start_after_gap") or (), calibration.get("word_end_before_gap") or ())
+                   calibration.get("word_start_after_gap") or (), calibration.get("word_end_before_gap") or (),
+                   calibration.get("word_start_by_letter") or (), calibration.get("word_end_by_letter") or ())
 
     def apply(self, spans: tuple[TimedSpan, ...], until: float | None = None) -> tuple[TimedSpan, ...]:
         """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are, and are no one's neighbour).
@@ -99,12 +125,17 @@ class BoundaryCorrection:
         if self == BoundaryCorrection():
             return spans if until is None else _within(spans, until)
         aligned = [i for i, s in enumerate(spans) if s.end > s.start]
-        starts = {i: max(0.0, spans[i].start + self.start) for i in aligned}
-        ends = {i: spans[i].end + self.end for i in aligned}
+        start_shift = {i: self.start for i in aligned}
+        end_shift = {i: self.end for i in aligned}
         for i, j in zip(aligned, aligned[1:]):
             gap = spans[j].start - spans[i].end
-            ends[i] = spans[i].end + _shift_for(gap, self.end_before_gap, self.end)
-            starts[j] = max(0.0, spans[j].start + _shift_for(gap, self.start_after_gap, self.start))
+            end_shift[i] = shift_for_gap(gap, self.end_before_gap, self.end)
+            start_shift[j] = shift_for_gap(gap, self.start_after_gap, self.start)
+        by_start, by_end = dict(self.start_by_letter), dict(self.end_by_letter)
+        starts = {i: max(0.0, spans[i].start + start_shift[i] + by_start.get(edge_letter(spans[i].text), 0.0))
+                  for i in aligned}
+        ends = {i: spans[i].end + end_shift[i] + by_end.get(edge_letter(spans[i].text, last=True), 0.0)
+                for i in aligned}
         for i, j in zip(aligned, aligned[1:]):
             if ends[i] > starts[j]:
                 ends[i] = starts[j] = (ends[i] + starts[j]) / 2
@@ -115,13 +146,22 @@ class BoundaryCorrection:
         return tuple(out) if until is None else _within(tuple(out), until)
 
 
+def edge_letter(text: str, last: bool = False) -> str:
+    """The first (``last``: the last) letter or digit of ``text``, case-folded to one character; '' if it has
+    none. ``BoundaryCorrection`` looks a word's edges up by it."""
+    for char in (reversed(text) if last else text):
+        if unicodedata.category(char)[0] in "LN":
+            return char.casefold()[:1]
+    return ""
+
+
 def _within(spans: tuple[TimedSpan, ...], until: float) -> tuple[TimedSpan, ...]:
     """``spans`` with no time past ``until``."""
     return tuple(replace(s, start=min(s.start, until), end=min(s.end, until)) if s.end > until else s
                  for s in spans)
 
 
-def _shift_for(gap: float, pairs: tuple[tuple[float, float], ...], default: float) -> float:
+def shift_for_gap(gap: float, pairs: tuple[tuple[float, float], ...], default: float) -> float:
     """The shift of the pair with the largest gap <= ``gap`` (``default`` when there is none)."""
     shift = default
     for at_least, pair_shift in pairs:

@@ -4,14 +4,15 @@
 The calibration cancels the median signed error of word starts and of word ends on the --calibrate
 sets (sets with word timings, from voices or sentences not used in training and never an
 evaluation set), each set weighing the same, with a shift of its own for each range of gap beside
-an edge (``ctctool.alignment.calibration``; --no-gaps: one shift for starts and one for ends).
+an edge (--no-gaps: one shift for starts and one for ends) and one for each letter a word begins or
+ends with (--no-letters: none); see ``ctctool.alignment.calibration``.
 
 The shipped history joins the training stages: give the checkpoints of earlier stages (the
 run that TRAIN_CHECKPOINT was fine-tuned from, with --init) after OUT.pt; their epochs come
 first, and every entry is tagged with its stage (1, 2, ...).
 
 Run: python recipes/default_model/finish.py TRAIN_CHECKPOINT OUT.pt [EARLIER_STAGE.pt ...] --calibrate DEV_DIR [...]
-     [--no-gaps]
+     [--no-gaps] [--no-letters]
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main(argv=None) -> None:
     parser.add_argument("earlier", type=Path, nargs="*")
     parser.add_argument("--calibrate", type=Path, action="append", required=True)
     parser.add_argument("--no-gaps", action="store_true", help="one start and one end shift, whatever the gap")
+    parser.add_argument("--no-letters", action="store_true", help="no shift for the letter a word begins or ends with")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         inference = Path(tmp) / "model.pt"
@@ -63,7 +65,8 @@ def main(argv=None) -> None:
             errors = boundary_errors(dev_dir, str(inference), calibrated=False)
             print(f"uncalibrated on {dev_dir.name}:", summary(errors))
             per_set[dev_dir.name] = errors["edges"]
-    correction = fit_boundary_correction(list(per_set.values()), model.frame_shift, by_gap=not args.no_gaps)
+    correction = fit_boundary_correction(list(per_set.values()), model.frame_shift, by_gap=not args.no_gaps,
+                                         by_letter=not args.no_letters)
     calibration = {**correction.as_dict(),
                    "dev_sets": {name: {"median_start_error": float(np.median(e.starts)),
                                        "median_end_error": float(np.median(e.ends))} for name, e in per_set.items()}}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 4 of the default English model (0.7.0, fine-tuned on the CPU twice for 0.7.1 and once more for 0.7.2): the medium network (2.1M parameters, `--preset medium`)
+# Stage 4 of the default English model (0.7.0, then fine-tuned on the CPU for 0.7.1 to 0.7.4): the medium network (2.1M parameters, `--preset medium`)
 # trained from scratch on one GPU, on the stage-3 data (recipe-work/mix_train from data.sh: espeak-ng,
 # Piper joe and flite/festival voices reading open English text, 10.4 h) with the usual on-the-fly
 # augmentation, watched on recipe-work/mix_dev. It does not start from stages 1-3.
@@ -15,10 +15,11 @@
 #   here:  bash recipes/default_model/stage4_gpu.sh train-d   # 2 more, with vocal-tract-length perturbation (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-e   # 3 more, adding pitch shifts that keep the formants (105 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-f   # 2 more, the same augmentation at a lower peak rate (70 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-g   # 2 more, the same settings, another seed (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
-# finish takes the newest of stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
-# if it is newer than the one before: without train-c to train-f it makes the 0.7.0 model, without train-d the
-# first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's.
+# finish takes the newest of stage4g.pt / stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
+# if it is newer than the one before: without train-c to train-g it makes the 0.7.0 model, without train-d the
+# first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's, without train-g 0.7.3's.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -33,7 +34,7 @@ weights_only() {  # the weights and history without the optimizer's state: a thi
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train-f|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train-f|train-g|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -69,6 +70,11 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 1.5e-4 --seed 9 --out "$OUT/stage4f_full.pt"
     weights_only "$OUT/stage4f_full.pt" "$OUT/stage4f.pt"
     ;;
+  train-g)
+    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4f.pt" --vtlp 0.3 --pitch 0.3 \
+      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 1.5e-4 --seed 10 --out "$OUT/stage4g_full.pt"
+    weights_only "$OUT/stage4g_full.pt" "$OUT/stage4g.pt"
+    ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -84,16 +90,10 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --timings --lossy-prob 0 --snr 15:30 --noise-prob 0.3
     LAST="$OUT/stage4b.pt" EARLIER=""
     if [ -f "$OUT/stage4a.pt" ] && ! [ "$OUT/stage4a.pt" -nt "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
-    if [ -f "$OUT/stage4c.pt" ] && [ "$OUT/stage4b.pt" -ot "$OUT/stage4c.pt" ]; then
-      LAST="$OUT/stage4c.pt" EARLIER="$EARLIER $OUT/stage4b.pt"
-      if [ -f "$OUT/stage4d.pt" ] && [ "$OUT/stage4c.pt" -ot "$OUT/stage4d.pt" ]; then
-        LAST="$OUT/stage4d.pt" EARLIER="$EARLIER $OUT/stage4c.pt"
-        if [ -f "$OUT/stage4e.pt" ] && [ "$OUT/stage4d.pt" -ot "$OUT/stage4e.pt" ]; then
-          LAST="$OUT/stage4e.pt" EARLIER="$EARLIER $OUT/stage4d.pt"
-          if [ -f "$OUT/stage4f.pt" ] && [ "$OUT/stage4e.pt" -ot "$OUT/stage4f.pt" ]; then LAST="$OUT/stage4f.pt" EARLIER="$EARLIER $OUT/stage4e.pt"; fi
-        fi
-      fi
-    fi
+    for stage in c d e f g; do  # each CPU fine-tune, as long as every one is newer than the one before
+      NEXT="$OUT/stage4$stage.pt"
+      if [ -f "$NEXT" ] && [ "$LAST" -ot "$NEXT" ]; then EARLIER="$EARLIER $LAST" LAST="$NEXT"; else break; fi
+    done
     python recipes/default_model/finish.py "$LAST" ctctool/models/default_en.pt $EARLIER \
       --calibrate "$WORK/espeak_dev" --calibrate "$WORK/piper_dev_timed"
     PS_PYTHON=${PS_PYTHON:-/tmp/psvenv/bin/python}  # pocketsphinx 5 in its own venv (see bench/bench_real_speech.py)
@@ -108,5 +108,5 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --real "$WORK/real_speech.json" --peer-check "$WORK/peer_check_espeak_eval.json" \
       --peer-check "$WORK/peer_check_piper_dev_timed.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train-f, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train-f, train-g, train or finish, got $1" >&2; exit 1 ;;
 esac
