@@ -241,3 +241,75 @@ def test_the_fitted_letter_shifts_remove_a_letter_dependent_bias():
     # a letter with fewer edges than `min_letter_edges` gets no shift of its own
     sparse = fit_boundary_correction([errors], frame_shift=0.02, min_edges=5, min_letter_edges=10 ** 6)
     assert sparse.start_by_letter == () and sparse.end_by_letter == ()
+
+
+def _aligned(words_and_gaps, start_bias, end_bias=0.02):
+    """One utterance of an "aligner" with a letter-dependent start bias: (words, truth)."""
+    t, words, truth = 0.1, [], []
+    for word, gap in words_and_gaps:
+        truth.append((t, t + 0.3))
+        words.append(TimedSpan(word, t + start_bias(word), t + 0.3 - end_bias, 1.0))
+        t += 0.3 + gap
+    return tuple(words), truth
+
+
+def test_sets_that_list_different_letters_still_share_one_fit():
+    # "apple" is common only in set one, "leaf" only in set two: each letter has a say from one set, and the
+    # gap shifts must mean the same in both sets for the sum to come out right
+    def bias(word):
+        return {"a": 0.04, "t": -0.005}.get(word[0], 0.015)
+    def make(common, rare):
+        out = []
+        for k in range(24):  # 24 "tree", "green" and "moss" starts; 48 of the common word, 6 of the rare one
+            words = [common, "tree", "green", common, "moss"] + ([rare] if k % 4 == 0 else [])
+            out.append(_aligned([(w, 0.04 if (k + n) % 2 else 0.3) for n, w in enumerate(words)], bias))
+        return out
+    one, two = make("apple", "leaf"), make("leaf", "apple")
+    sets = [EdgeErrors.join([edge_errors(w, t) for w, t in s]) for s in (one, two)]
+    assert (sets[0].start_letters == "l").sum() < 15 <= (sets[1].start_letters == "l").sum()
+    correction = fit_boundary_correction(sets, frame_shift=0.02, min_edges=5, min_letter_edges=15)
+    assert {"a", "l"} <= set(dict(correction.start_by_letter))
+    for s in (one, two):
+        corrected = EdgeErrors.join([edge_errors(correction.apply(w), t) for w, t in s])
+        inner = ~np.isnan(corrected.start_gaps)  # a first start takes the median shift over all starts
+        assert np.abs(corrected.starts[inner]).max() < 1e-6
+
+
+def test_a_range_with_too_few_edges_in_a_set_has_no_say_in_the_letter_fit():
+    # set two holds one wild start (300 ms late) after a long gap; set one has 30 normal ones there
+    rng = np.random.default_rng(5)
+    gaps = np.repeat([0.04, 0.4], [120, 30])
+    letters = rng.choice(list("abt"), size=gaps.size)
+    starts = -np.where(letters == "a", 0.03, 0.01)
+    one = EdgeErrors(starts, gaps, [-0.02] * 10, [0.04] * 10, start_letters=letters)
+    two = EdgeErrors(np.r_[starts[:120], 0.3], np.r_[gaps[:120], 0.5], [-0.02] * 10, [0.04] * 10,
+                     start_letters=np.r_[letters[:120], ["b"]])
+    both = fit_boundary_correction([one, two], frame_shift=0.02, min_edges=20, min_letter_edges=15)
+    alone = fit_boundary_correction([one], frame_shift=0.02, min_edges=20, min_letter_edges=15)
+    assert [g for g, _ in both.start_after_gap] == pytest.approx([0.03, 0.19])  # ranges 2-9 and 10+ frames
+    for c in (both, alone):  # after a long gap, "a" starts need +30 ms and "b" starts +10 ms, wild edge or not
+        gap_shift, letter = dict(c.start_after_gap)[0.19], dict(c.start_by_letter)
+        assert [gap_shift + letter["a"], gap_shift + letter["b"]] == pytest.approx([0.03, 0.01], abs=1e-6)
+
+
+def test_a_letter_not_listed_gets_the_shift_of_an_average_edge():
+    # one gap range; "a" edges need +30 ms, "b" edges +10 ms, and 4 "z" edges (too few to list) +50 ms
+    letters = ["a"] * 40 + ["b"] * 40 + ["z"] * 4
+    starts = [-0.03] * 40 + [-0.01] * 40 + [-0.05] * 4
+    errors = EdgeErrors(starts, [0.04] * 84, [-0.02] * 10, [0.04] * 10, start_letters=letters)
+    c = fit_boundary_correction([errors], frame_shift=0.02, min_edges=5, min_letter_edges=15)
+    assert set(dict(c.start_by_letter)) == {"a", "b"}
+    words = tuple(TimedSpan(w, 1.0 * k, 1.0 * k + 0.5, 1.0) for k, w in enumerate(["x", "apple", "bus", "zoo"]))
+    shifted = [s.start - w.start for s, w in zip(c.apply(words), words)]
+    # after a 0.5 s gap (the one range's shift): a, b as measured; z the mean over all 84 edges
+    assert shifted[1:] == pytest.approx([0.03, 0.01, (40 * 0.03 + 40 * 0.01 + 4 * 0.05) / 84], abs=1e-6)
+
+
+def test_a_bad_letter_table_or_letter_list_is_one_error():
+    for table in ({"": 0.01}, {"a": "0.01"}, {1: 0.01}):
+        with pytest.raises(CtcToolError, match="`start_by_letter`: expected"):
+            BoundaryCorrection(start_by_letter=table)
+    with pytest.raises(CtcToolError, match="`end_letters`: expected strings .*found 7"):
+        EdgeErrors([], [], [0.01], [0.02], end_letters=[7])
+    assert edge_letter("E\u0301cole") == edge_letter("École") == "é"  # decomposed or not: one key
+    assert edge_letter("ﬅ", last=True) == "t" and edge_letter("ﬅ") == "s"

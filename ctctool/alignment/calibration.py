@@ -52,10 +52,13 @@ class EdgeErrors:
             if value is None:
                 value = [""] * len(np.atleast_1d(getattr(self, errors)))
             value = np.asarray(value, dtype=object)
-            if value.ndim != 1 or len(value) != len(np.atleast_1d(getattr(self, errors))) \
-                    or any(not isinstance(v, str) for v in value):
+            wanted = len(np.atleast_1d(getattr(self, errors)))
+            if value.ndim != 1 or len(value) != wanted:
                 raise CtcToolError(f"`{letters}`: expected one letter (a string, '' if not known) per edge of "
-                                   f"`{errors}`, found {value.size}")
+                                   f"`{errors}` ({wanted}), found {value.size}")
+            bad = [v for v in value if not isinstance(v, str)]
+            if bad:
+                raise CtcToolError(f"`{letters}`: expected strings ('' if not known), found {bad[0]!r}")
             object.__setattr__(self, letters, value)
         for name in ("starts", "start_gaps", "ends", "end_gaps"):
             value = np.asarray(getattr(self, name), dtype=np.float64)
@@ -116,9 +119,11 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
     the next range's) gets its own shift from the edges beside such a gap, where at least ``min_edges`` of a
     set fall in it; a range that no set fills is left out, so its gaps take the shift of the range below.
 
-    With ``by_letter``, what is left of each edge's error after those shifts gets a further shift per
-    letter the word begins with (for starts) or ends with (for ends): the median of the letter's edges, where
-    a set has at least ``min_letter_edges`` of them, each such set weighing the same.
+    With ``by_letter``, each edge also gets a shift for the letter its word begins with (starts) or ends with
+    (ends), where a set has at least ``min_letter_edges`` edges with that letter; the range shifts are then
+    refitted together with the letter shifts, by least absolute deviation in each set and averaged over the
+    sets, and ``start`` and ``end`` become the medians over every edge with its letter's shift. A letter not
+    listed gets the shift of an average edge (see ``_with_letters``).
     """
     if not sets:
         raise CtcToolError("`sets`: expected at least one set of edge errors")
@@ -139,54 +144,61 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
     if not by_letter:
         return gapped
     start, start_pairs, by_start_letter = _with_letters(sets, "starts", "start_gaps", "start_letters", start,
-                                                        gapped.start_after_gap, min_letter_edges)
+                                                        gapped.start_after_gap, min_edges, min_letter_edges)
     end, end_pairs, by_end_letter = _with_letters(sets, "ends", "end_gaps", "end_letters", end,
-                                                  gapped.end_before_gap, min_letter_edges)
+                                                  gapped.end_before_gap, min_edges, min_letter_edges)
     return BoundaryCorrection(start, end, start_pairs, end_pairs, by_start_letter, by_end_letter)
 
 
 def _with_letters(sets: Sequence[EdgeErrors], errors: str, gaps: str, letters: str, default: float,
-                  pairs: tuple[tuple[float, float], ...], min_letter_edges: int
+                  pairs: tuple[tuple[float, float], ...], min_edges: int, min_letter_edges: int
                   ) -> tuple[float, tuple[tuple[float, float], ...], dict[str, float]]:
     """The shifts of one side (starts or ends) refitted together with a shift per letter: each edge's error is
-    cancelled by its gap range's shift (``default`` for no neighbour or a gap below the first range) plus its
-    letter's, both found at once by least absolute deviation in each set, then averaged over the sets. The two
-    must be fitted together: a word that starts with a vowel has a late spike, and so a wider gap before it.
-    A set has a say in a letter's shift where it has at least ``min_letter_edges`` edges with it (its other
-    edges count as unlisted letters); a letter no set has enough of gets no shift, and if there is none the gap
-    shifts are returned as they are. A range's shift is likewise averaged over the sets with edges in it."""
+    cancelled by its gap range's shift plus its letter's, both found at once by least absolute deviation in
+    each set, then averaged over the sets. The two must be fitted together: a word that starts with a vowel
+    has a late spike, and so a wider gap before it.
+
+    Every set is fitted with the same columns (each listed letter's, each range of ``pairs``), so a range's
+    shift means the same in each: the shift of a letter not listed. A set has a say in a letter's shift where
+    it has at least ``min_letter_edges`` edges with it, and in a range's where it has ``min_edges``; a letter
+    no set has enough of is not listed, and if none is, the gap shifts are returned as they are. Then the
+    letter shifts are moved to average 0 over all edges (an unlisted letter's edge counting 0), and the range
+    shifts the other way, so that a letter not listed gets the shift of an average edge. The first start (or
+    last end) shift is, as without letters, the one that cancels the median error over all edges, here with
+    each edge's letter shift added (``default`` is not used then)."""
     keys = sorted({k for s in sets for k in set(getattr(s, letters)) - {""}
                    if (getattr(s, letters) == k).sum() >= min_letter_edges})
     if not keys:
         return default, pairs, {}
     lows = [low for low, _ in pairs]
-    column_of_letter = {k: 1 + len(lows) + n for n, k in enumerate(keys)}
+    ranges = 1 + len(lows)  # column 0: a first start (last end), or a gap below the first range
+    column_of_letter = {k: ranges + n for n, k in enumerate(keys)}
     solutions = []
     for s in sets:
-        design = np.zeros((getattr(s, errors).size, 1 + len(lows) + len(keys)))
-        counts = {k: int((getattr(s, letters) == k).sum()) for k in keys}
+        design = np.zeros((getattr(s, errors).size, ranges + len(keys)))
         for n, (gap, letter) in enumerate(zip(getattr(s, gaps), getattr(s, letters))):
             below = [k for k, low in enumerate(lows) if not np.isnan(gap) and gap >= low - 1e-9]
             design[n, 1 + below[-1] if below else 0] = 1.0
-            if counts.get(letter, 0) >= min_letter_edges:  # a set has a say in the letters it has enough of
+            if letter in column_of_letter:
                 design[n, column_of_letter[letter]] = 1.0
-        solutions.append(_least_absolute(design, -getattr(s, errors), ridged=np.arange(design.shape[1]) > len(lows)))
-    # a column no edge of a set uses (a range or letter it lacks) is left to the sets that have it
-    solution = np.array([np.mean([x[c] for x in solutions if not np.isnan(x[c])] or [np.nan])
-                         for c in range(1 + len(lows) + len(keys))])
-    if np.isnan(solution[0]):
-        solution[0] = default
-    # gap shifts and letter shifts can trade a constant, and few edges (the unlisted letters') pin it: move it
-    # so the letter shifts average 0 over the edges, and a letter not listed gets an average letter's shift
+        x = _least_absolute(design, -getattr(s, errors), ridged=np.arange(design.shape[1]) >= ranges)
+        needed = np.array([0] + [min_edges] * len(lows) + [min_letter_edges] * len(keys))
+        x[design.sum(axis=0) < needed] = np.nan  # too few edges in this set to have a say
+        solutions.append(x)
+    stacked = np.array(solutions)
+    solution = np.array([np.mean(column[~np.isnan(column)]) if (~np.isnan(column)).any() else np.nan
+                         for column in stacked.T])
     counts = np.array([sum(int((getattr(s, letters) == k).sum()) for s in sets) for k in keys], dtype=float)
-    fitted = ~np.isnan(solution[1 + len(lows):])
-    if fitted.any():
-        constant = float(np.average(solution[1 + len(lows):][fitted], weights=counts[fitted]))
-        solution[:1 + len(lows)] += constant
-        solution[1 + len(lows):] -= constant
-    return (float(solution[0]), tuple((low, float(shift)) for low, shift in zip(lows, solution[1:1 + len(lows)])
-                                      if not np.isnan(shift)),
-            {k: float(solution[column_of_letter[k]]) for k in keys if not np.isnan(solution[column_of_letter[k]])})
+    listed = ~np.isnan(solution[ranges:])
+    total = sum(getattr(s, errors).size for s in sets)
+    constant = float(np.sum(solution[ranges:][listed] * counts[listed]) / total)
+    solution[1:ranges] += constant
+    solution[ranges:] -= constant
+    by_letter = {k: float(solution[column_of_letter[k]]) for k in keys if not np.isnan(solution[column_of_letter[k]])}
+    letter_shift = [np.array([by_letter.get(k, 0.0) for k in getattr(s, letters)]) for s in sets]
+    first = -float(np.mean([np.median(getattr(s, errors) + shift) for s, shift in zip(sets, letter_shift)]))
+    return (first, tuple((low, float(shift)) for low, shift in zip(lows, solution[1:ranges]) if not np.isnan(shift)),
+            by_letter)
 
 
 def _least_absolute(design: np.ndarray, target: np.ndarray, ridged: np.ndarray) -> np.ndarray:

@@ -88,14 +88,16 @@ class BoundaryCorrection:
                 raise CtcToolError(f"{expected}; found {list(pairs)}")
         for name in ("start_by_letter", "end_by_letter"):
             expected = f"`{name}`: expected (letter, shift) pairs: one case-folded letter or digit each, finite seconds"
-            value = getattr(self, name) or ()
+            value = getattr(self, name)
             try:
-                pairs = tuple(sorted((str(letter), float(shift)) for letter, shift in
-                                     (value.items() if isinstance(value, dict) else value)))
+                items = list(value.items() if isinstance(value, dict) else (() if value is None else value))
+                if any(not isinstance(letter, str) or isinstance(shift, (str, bytes)) for letter, shift in items):
+                    raise TypeError(name)
+                pairs = tuple(sorted((letter, float(shift)) for letter, shift in items))
             except (TypeError, ValueError) as exc:
                 raise CtcToolError(f"{expected}; found {value!r}") from exc
             letters = [letter for letter, _ in pairs]
-            if any(edge_letter(letter) != letter or not math.isfinite(shift) for letter, shift in pairs) \
+            if any(not letter or edge_letter(letter) != letter or not math.isfinite(shift) for letter, shift in pairs) \
                     or len(set(letters)) != len(letters):
                 raise CtcToolError(f"{expected}, each letter once; found {list(pairs)}")
             object.__setattr__(self, name, pairs)
@@ -147,11 +149,14 @@ class BoundaryCorrection:
 
 
 def edge_letter(text: str, last: bool = False) -> str:
-    """The first (``last``: the last) letter or digit of ``text``, case-folded to one character; '' if it has
-    none. ``BoundaryCorrection`` looks a word's edges up by it."""
+    """The first (``last``: the last) letter or digit of ``text`` (NFC), case-folded to one character (of a
+    fold of several, its first, or with ``last`` its last); '' if it has none. ``BoundaryCorrection`` looks a
+    word's edges up by it."""
+    text = unicodedata.normalize("NFC", text)
     for char in (reversed(text) if last else text):
         if unicodedata.category(char)[0] in "LN":
-            return char.casefold()[:1]
+            folded = char.casefold()
+            return folded[-1:] if last else folded[:1]
     return ""
 
 

@@ -202,13 +202,13 @@ of open English text:
   below. On run 5's network those two changes alone take the dev boundaries from 18.4 to 16.7 ms (espeak-ng
   m5) and from 22.8 to 20.3 ms (Piper); the gap ranges were chosen on the dev sets, fitting on half the
   utterances and scoring on the other half, never on an evaluation set. Run 7 (0.7.4, this model), by the
-  same rule, with run 6's evaluation figures seen before: dev CER 20.00% against 20.13%, 70x real time on
-  the dev set; boundaries espeak-ng m5 15.3 against 15.4 ms and Piper dev 18.5 against 18.5 ms, both with
-  0.7.4's letter shifts (below). The letter shifts alone, on run 6's network: dev boundaries 16.9 → 15.4 ms
-  (espeak-ng m5) and 20.1 → 18.5 ms (Piper), held-out espeak_eval 17.3 → 15.8 ms (70% → 75% within
+  same rule, with run 6's evaluation figures seen before: dev CER 20.00% against 20.13%, 60x real time on
+  the dev set; boundaries espeak-ng m5 14.8 against 15.0 ms and Piper dev 19.2 against 19.1 ms, both with
+  0.7.4's letter shifts (below). The letter shifts alone, on run 6's network: dev boundaries 16.9 → 15.0 ms
+  (espeak-ng m5) and 20.1 → 19.1 ms (Piper), held-out espeak_eval 17.3 → 15.4 ms (70% → 77% within
   20 ms). They were chosen on run 5's cached dev alignments, fitting on half the dev utterances and scoring
-  on the other half, both ways round: espeak-ng m5 17.5 → 16.3 and 15.2 → 14.0 ms, Piper 20.4 → 19.0 and
-  20.1 → 18.2 ms; keying on two letters (th, sh, ch, wh, kn, wr) was no better.
+  on the other half, both ways round: espeak-ng m5 17.5 → 16.4 and 15.2 → 13.5 ms, Piper 20.4 → 19.5 and
+  20.1 → 18.8 ms; keying on two letters (th, sh, ch, wh, kn, wr) was no better.
 - Word boundaries calibrated on two dev sets, each weighing the same (never the evaluation sets): the
   espeak-ng m5 dev set (exact timings from libespeak-ng) and 150 Piper dev utterances with word timings
   from Piper's phoneme durations. Each shift cancels the median error of its edges; since 0.7.3 it depends
@@ -216,8 +216,8 @@ of open English text:
   the utterance's first start {1000 * calibration.get('word_start', 0):+.1f} ms and last end
   {1000 * calibration.get('word_end', 0):+.1f} ms. Since 0.7.4 each edge also moves by a shift for the letter
   the word begins (starts) or ends (ends) with, fitted together with the gap shifts (least absolute deviation
-  per dev set, then averaged; a letter needs 15 edges in a set, and the letter shifts average 0 over the
-  edges, so a letter not listed gets an average letter's): {letter_shifts(calibration)}. Where two shifted
+  per dev set, then averaged; a letter needs 15 edges in a set, and the letter shifts average 0 over all
+  edges, so a letter not listed gets the shift of an average edge): {letter_shifts(calibration)}. Where two shifted
   edges would cross, they meet halfway. A word's edges are those of its letters (a `?` or `!` no longer
   stretches it).
 
