@@ -131,8 +131,8 @@ class BoundaryCorrection:
         end_shift = {i: self.end for i in aligned}
         for i, j in zip(aligned, aligned[1:]):
             gap = spans[j].start - spans[i].end
-            end_shift[i] = shift_for_gap(gap, self.end_before_gap, self.end)
-            start_shift[j] = shift_for_gap(gap, self.start_after_gap, self.start)
+            end_shift[i] = _shift_for(gap, self.end_before_gap, self.end)
+            start_shift[j] = _shift_for(gap, self.start_after_gap, self.start)
         by_start, by_end = dict(self.start_by_letter), dict(self.end_by_letter)
         starts = {i: max(0.0, spans[i].start + start_shift[i] + by_start.get(edge_letter(spans[i].text), 0.0))
                   for i in aligned}
@@ -166,7 +166,7 @@ def _within(spans: tuple[TimedSpan, ...], until: float) -> tuple[TimedSpan, ...]
                  for s in spans)
 
 
-def shift_for_gap(gap: float, pairs: tuple[tuple[float, float], ...], default: float) -> float:
+def _shift_for(gap: float, pairs: tuple[tuple[float, float], ...], default: float) -> float:
     """The shift of the pair with the largest gap <= ``gap`` (``default`` when there is none)."""
     shift = default
     for at_least, pair_shift in pairs:
