@@ -48,11 +48,9 @@ class EdgeErrors:
 
     def __post_init__(self):
         for letters, errors in (("start_letters", "starts"), ("end_letters", "ends")):
-            value = getattr(self, letters)
-            if value is None:
-                value = [""] * len(np.atleast_1d(getattr(self, errors)))
-            value = np.asarray(value, dtype=object)
             wanted = len(np.atleast_1d(getattr(self, errors)))
+            value = getattr(self, letters)
+            value = np.asarray([""] * wanted if value is None else value, dtype=object)
             if value.ndim != 1 or len(value) != wanted:
                 raise CtcToolError(f"`{letters}`: expected one letter (a string, '' if not known) per edge of "
                                    f"`{errors}` ({wanted}), found {value.size}")
