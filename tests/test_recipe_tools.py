@@ -88,3 +88,21 @@ def test_the_report_lists_the_letter_shifts_of_the_calibration():
         "starts of words beginning with b +20.0, o -11.1 ms; ends of words ending with s +4.0 ms")
     assert report.letter_shifts(BoundaryCorrection(0.01).as_dict()) == "none"
     assert report.letter_shifts({"word_start": 0.01}) == "none"  # a calibration from before 0.7.4
+
+
+def test_finish_refuses_a_missing_dev_set_or_writing_over_its_checkpoint(tmp_path):
+    import subprocess
+
+    script = Path(__file__).resolve().parent.parent / "recipes" / "default_model" / "finish.py"
+    checkpoint = tmp_path / "train.pt"
+    checkpoint.write_bytes(b"not read: the arguments are checked first")
+    for args, message in (([str(tmp_path / "out.pt"), "--calibrate", str(tmp_path / "nowhere")], "--calibrate"),
+                          ([str(checkpoint), "--calibrate", str(tmp_path)], "one of the input checkpoints")):
+        if message == "one of the input checkpoints":
+            (tmp_path / "metadata.csv").write_text("a|b\n")
+            (tmp_path / "timings").mkdir()
+        run = subprocess.run([sys.executable, str(script), str(checkpoint), *args], capture_output=True, text=True)
+        assert run.returncode == 1 and run.stderr.startswith("error: ") and message in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+    assert checkpoint.read_bytes() == b"not read: the arguments are checked first"
+    assert not (tmp_path / "out.pt").exists()

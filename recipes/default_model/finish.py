@@ -55,6 +55,12 @@ def main(argv=None) -> None:
     parser.add_argument("--no-gaps", action="store_true", help="one start and one end shift, whatever the gap")
     parser.add_argument("--no-letters", action="store_true", help="no shift for the letter a word begins or ends with")
     args = parser.parse_args(argv)
+    for dev_dir in args.calibrate:
+        if not (dev_dir / "metadata.csv").is_file() or not (dev_dir / "timings").is_dir():
+            parser.exit(1, f"error: --calibrate {dev_dir}: expected a set with metadata.csv and timings/ "
+                           f"(e.g. recipe-work/espeak_dev); make it with recipes/default_model/data.sh\n")
+    if args.out.resolve() in {p.resolve() for p in (args.checkpoint, *args.earlier)}:
+        parser.exit(1, f"error: OUT {args.out} is one of the input checkpoints; give another path\n")
     with tempfile.TemporaryDirectory() as tmp:
         inference = Path(tmp) / "model.pt"
         model = model_from_checkpoint(args.checkpoint, torch.device("cpu"))
