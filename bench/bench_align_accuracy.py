@@ -32,9 +32,11 @@ import numpy as np
 from bench_real_speech import PEER_SCRIPT, words_only  # the same peer and text clean-up (a sibling script)
 
 
-def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool = True, limit: int | None = None) -> dict:
+def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool = True, limit: int | None = None,
+                    edge_temperature: float = 0.0) -> dict:
     """Signed start and end errors in seconds (aligned - true) over the set, the same with the gap beside each
-    edge (``edges``, an ``EdgeErrors``, aligned words only), plus counts and timing."""
+    edge (``edges``, an ``EdgeErrors``, aligned words only), plus counts and timing. Uncalibrated
+    (``calibrated=False``), the edges are measured as ``edge_temperature`` says (``BoundaryCorrection``)."""
     import torch
 
     from ctctool.alignment.calibration import EdgeErrors, edge_errors
@@ -45,7 +47,7 @@ def boundary_errors(set_dir: Path, model_spec: str = "default", calibrated: bool
     from ctctool.models.loading import load_model
 
     model = load_model(model_spec, torch.device("cpu"))
-    correction = model.boundary_correction if calibrated else BoundaryCorrection()
+    correction = model.boundary_correction if calibrated else BoundaryCorrection(edge_temperature=edge_temperature)
     rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
     rows = rows[:limit] if limit else rows
     starts, ends, edges, failed, audio_seconds = [], [], [], [], 0.0

@@ -114,6 +114,16 @@ def test_transcribe_manifest_writes_what_transcribe_prints(manifest, tmp_path):
     assert listed["hello_4"]["pred_text"] == printed[-1]
 
 
+def test_transcribe_manifest_takes_the_blank_penalty(manifest, tmp_path):
+    result = _run("transcribe", "--manifest", manifest, "--out-dir", tmp_path, "--batch-size", 4, "--blank-penalty", 3)
+    assert result.exit_code == 1, result.stderr  # the two broken items
+    printed = _run("transcribe", *[audio for audio, _ in SOURCES.values()], "--blank-penalty", 3).stdout.splitlines()
+    default = _run("transcribe", *[audio for audio, _ in SOURCES.values()]).stdout.splitlines()
+    assert printed != default  # 3 (natural log) off the blank changes what the built-in model reads
+    for name, line in zip(SOURCES, printed):
+        assert (tmp_path / f"{name}_0.txt").read_text(encoding="utf-8") == line + "\n"
+
+
 def test_the_shards_together_write_the_single_runs_bytes(single_run, manifest, tmp_path):
     out = tmp_path / "shared"  # not there yet: the first shard makes it
     codes = [_run("align", "--manifest", manifest, "--out-dir", out, "--batch-size", 4, "--output-manifest",

@@ -57,10 +57,12 @@ def test_align_audio_is_what_the_cli_writes(model):
 
 
 def test_align_audio_applies_the_models_boundary_correction(model):
-    """By hand: the same alignment without the correction, then BoundaryCorrection.apply."""
+    """By hand: the same alignment without the shifts (its edges measured as the correction says), then
+    BoundaryCorrection.apply."""
     log_probs, _ = ctctool.audio_log_probs(model, HELLO)
+    unshifted = BoundaryCorrection(edge_temperature=model.boundary_correction.edge_temperature)
     raw = ctctool.align_emissions(log_probs, HELLO_TEXT, vocab=model.vocab, frame_shift=model.frame_shift,
-                                  frame_offset=model.frame_offset)
+                                  frame_offset=model.frame_offset, correction=unshifted)
     corrected = ctctool.align_audio(HELLO, HELLO_TEXT, model)
     assert model.boundary_correction != BoundaryCorrection()
     assert corrected.words == model.boundary_correction.apply(raw.words)
@@ -81,7 +83,9 @@ def test_align_emissions_takes_logits(model):
     logits = log_probs * 1.0 + 3.0  # a row shift: the same log-probs after log_softmax
     a = ctctool.align_emissions(log_probs, HELLO_TEXT, model=model)
     b = ctctool.align_emissions(logits, HELLO_TEXT, model=model, input_kind="logits")
-    assert [(w.start, w.end) for w in a.words] == [(w.start, w.end) for w in b.words]
+    # the same edges, to float rounding (the expected edges sum posteriors of the renormalised log-probs)
+    edges_a = [t for w in a.words for t in (w.start, w.end)]
+    assert edges_a == pytest.approx([t for w in b.words for t in (w.start, w.end)], abs=1e-9)
 
 
 def test_align_emissions_errors_name_the_parameters(model):
@@ -217,7 +221,7 @@ def test_transcribe_words_carry_the_boundary_correction(model):
     result = ctctool.transcribe(HELLO, model, lm="none")
     log_probs, _ = ctctool.audio_log_probs(model, HELLO)
     plain = ctctool.decode(log_probs, vocab=model.vocab, frame_shift=model.frame_shift,
-                           frame_offset=model.frame_offset)
+                           frame_offset=model.frame_offset, blank_penalty=model.blank_penalty)
     assert result.text == plain.text
     by_hand = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in plain.words))
     assert [(w.start, w.end) for w in result.words] == [(s.start, s.end) for s in by_hand]
@@ -233,11 +237,14 @@ def test_transcribe_lm_auto_means_the_default_models_lm_only_with_the_default_mo
 
 
 def test_transcribe_uses_no_lm_unless_asked(model):
-    """No LM is applied to user audio by default: the result is the greedy path's."""
+    """No LM is applied to user audio by default: the result is the greedy path's (with the model's blank
+    penalty off the blank's log-prob)."""
     log_probs, _ = ctctool.audio_log_probs(model, HELLO)
     by_default = ctctool.transcribe(HELLO, model)
     assert all(h.lm_score == 0.0 for h in by_default.hypotheses)
-    greedy = log_probs.argmax(-1).tolist()
+    penalised = log_probs.clone()
+    penalised[:, model.vocab.blank] -= model.blank_penalty
+    greedy = penalised.argmax(-1).tolist()
     collapsed = [c for i, c in enumerate(greedy) if c != model.vocab.blank and (i == 0 or c != greedy[i - 1])]
     assert by_default.text == model.vocab.decode(collapsed).strip()
 

@@ -106,3 +106,19 @@ def test_finish_refuses_a_missing_dev_set_or_writing_over_its_checkpoint(tmp_pat
         assert len(run.stderr.strip().splitlines()) == 1
     assert checkpoint.read_bytes() == b"not read: the arguments are checked first"
     assert not (tmp_path / "out.pt").exists()
+
+
+@pytest.mark.parametrize("missing,flags,expected", [
+    ("onnx", ["--timings"], "error: --timings needs the Python module onnx, which is not installed: pip install onnx"),
+    ("piper", [], "error: needs the Python module piper, which is not installed: pip install piper-tts"),
+])
+def test_the_piper_tool_names_a_missing_module_in_one_line_before_any_work(monkeypatch, tmp_path, capsys, missing,
+                                                                           flags, expected):
+    # every other module counts as installed, whether or not this machine has Piper
+    monkeypatch.setattr(make_piper_set.importlib.util, "find_spec",
+                        lambda name, *a: None if name == missing else object())
+    with pytest.raises(SystemExit) as exit_info:
+        make_piper_set.main([str(tmp_path / "out"), "--num", "1", *flags])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.startswith(expected)
+    assert not (tmp_path / "out").exists()  # nothing written

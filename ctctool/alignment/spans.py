@@ -95,8 +95,7 @@ def merge_spans(
         if not members:
             merged.append(Span(text, last_end, last_end, None, False))
             continue
-        spoken = [i for i in members if not silent(spans[i].token)] if silent is not None else members
-        first, last = spans[(spoken or members)[0]], spans[(spoken or members)[-1]]
+        first, last = (spans[i] for i in edge_members(spans, members, silent))
         frames = sum(spans[i].end - spans[i].start for i in members)
         score = sum(spans[i].score * (spans[i].end - spans[i].start) for i in members) / frames
         if confidence is not None:
@@ -104,3 +103,12 @@ def merge_spans(
         merged.append(Span(text, first.start, last.end, score, score < min_confidence))
         last_end = last.end
     return tuple(merged)
+
+
+def edge_members(spans: Sequence[TokenSpan], members: Sequence[int], silent: Callable[[int], bool] | None = None
+                 ) -> tuple[int, int]:
+    """The indices (into ``spans``) of the first and last of a unit's non-empty ``members`` that decide its
+    edges: its first and last spoken token (see ``merge_spans``' ``silent``), or its first and last token when
+    none is spoken."""
+    spoken = [i for i in members if not silent(spans[i].token)] if silent is not None else list(members)
+    return (spoken or members)[0], (spoken or members)[-1]

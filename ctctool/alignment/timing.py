@@ -22,7 +22,9 @@ class SpanTimes:
     frame_shift: float
     offset: float = 0.0
 
-    def seconds(self, frame: int) -> float:
+    def seconds(self, frame: float) -> float:
+        """Seconds of ``frame`` (a whole frame index, or a fractional one as ``BoundaryCorrection.edge_temperature``
+        gives)."""
         return max(0.0, frame * self.frame_shift + self.offset)
 
 
@@ -62,6 +64,14 @@ class BoundaryCorrection:
 
     Neighbours do not overlap after the shift: where a shifted end would pass the next shifted
     start, both meet halfway between the two.
+
+    ``edge_temperature`` says how the aligner measures the edges that the shifts apply to. 0: a word
+    starts at the first frame of its first label on the best path and ends after the last frame of its
+    last label (whole 20 ms frames for the built-in model). T > 0: at the expected frame at which a path
+    enters the word's first label (leaves its last), over the paths that agree with the best one
+    ``ctctool.alignment.soft_edges.WINDOW`` frames before and after, with the log-probs divided by T: a
+    fractional frame, off the frame grid. A correction fitted on edges measured one way is only right
+    for edges measured that way.
     """
 
     start: float = 0.0
@@ -70,11 +80,20 @@ class BoundaryCorrection:
     end_before_gap: tuple[tuple[float, float], ...] = ()
     start_by_letter: tuple[tuple[str, float], ...] = ()
     end_by_letter: tuple[tuple[str, float], ...] = ()
+    edge_temperature: float = 0.0
 
     def __post_init__(self):
         for name in ("start", "end"):
             if not math.isfinite(getattr(self, name)):
                 raise CtcToolError(f"`{name}`: expected a finite shift in seconds, found {getattr(self, name)}")
+        try:
+            temperature = float(self.edge_temperature)
+        except (TypeError, ValueError):
+            temperature = math.nan
+        if not (math.isfinite(temperature) and temperature >= 0) or isinstance(self.edge_temperature, (str, bytes)):
+            raise CtcToolError(f"`edge_temperature`: expected 0 (best-path frame edges) or a finite temperature > 0 "
+                               f"(expected edges), found {self.edge_temperature!r}")
+        object.__setattr__(self, "edge_temperature", temperature)
         for name in ("start_after_gap", "end_before_gap"):
             expected = f"`{name}`: expected (gap, shift) pairs of finite seconds, gaps >= 0 and increasing"
             try:
@@ -107,14 +126,16 @@ class BoundaryCorrection:
         return {"word_start": self.start, "word_end": self.end,
                 "word_start_after_gap": [list(p) for p in self.start_after_gap],
                 "word_end_before_gap": [list(p) for p in self.end_before_gap],
-                "word_start_by_letter": dict(self.start_by_letter), "word_end_by_letter": dict(self.end_by_letter)}
+                "word_start_by_letter": dict(self.start_by_letter), "word_end_by_letter": dict(self.end_by_letter),
+                "word_edge_temperature": self.edge_temperature}
 
     @classmethod
     def from_dict(cls, calibration: dict) -> "BoundaryCorrection":
         """The correction in a checkpoint's ``calibration`` (an empty one: none)."""
         return cls(float(calibration.get("word_start", 0.0)), float(calibration.get("word_end", 0.0)),
                    calibration.get("word_start_after_gap") or (), calibration.get("word_end_before_gap") or (),
-                   calibration.get("word_start_by_letter") or (), calibration.get("word_end_by_letter") or ())
+                   calibration.get("word_start_by_letter") or (), calibration.get("word_end_by_letter") or (),
+                   calibration.get("word_edge_temperature", 0.0))
 
     def apply(self, spans: tuple[TimedSpan, ...], until: float | None = None) -> tuple[TimedSpan, ...]:
         """Shifted spans (zero-length ones, i.e. unaligned words, stay as they are, and are no one's neighbour).
@@ -124,7 +145,7 @@ class BoundaryCorrection:
         two shifts. With ``until`` (seconds: the end of the audio's last frame), no time is put
         past it: a shift that moves a final end later must not put it after the audio.
         """
-        if self == BoundaryCorrection():
+        if replace(self, edge_temperature=0.0) == BoundaryCorrection():
             return spans if until is None else _within(spans, until)
         aligned = [i for i, s in enumerate(spans) if s.end > s.start]
         start_shift = {i: self.start for i in aligned}

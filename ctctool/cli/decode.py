@@ -34,6 +34,7 @@ def decode(
     beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with --lm, else 0).")] = None,
     oov_penalty: Annotated[float, typer.Option(parser=LOG_PROB, help="Added (natural log) for each word the LM does not list.")] = OOV_PENALTY,
     hotword: Annotated[Optional[list[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    blank_penalty: Annotated[float, typer.Option(parser=FINITE, help="Subtracted from the blank's log-prob on every frame before decoding (above 0: fewer letters lost to blanks).")] = 0.0,
     frame_shift: Annotated[Optional[float], typer.Option(parser=FRAME_SHIFT, help="Seconds per frame: adds times in seconds to --json words.")] = None,
     keyed: Annotated[bool, typer.Option("--keyed", help="Print 'key text' lines (ready for ctctool wer --keyed).")] = False,
     keys: Annotated[Optional[Path], typer.Option(help="Utterance keys, one per line; default: the utterance index.")] = None,
@@ -68,7 +69,7 @@ def decode(
             input_lengths=read_lengths(input_lengths) if input_lengths else loaded.input_lengths,
             lm=language_model, hotwords=hotwords, beam_width=beam_width, nbest=nbest, alpha=alpha, beta=beta,
             oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob, frame_shift=frame_shift,
-            words=json_output)
+            words=json_output, blank_penalty=blank_penalty)
     except CtcToolError as exc:
         raise scores_error(exc, loaded.source, input_lengths) from None
     results = results if isinstance(results, tuple) else (results,)

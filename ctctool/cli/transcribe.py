@@ -26,6 +26,7 @@ def transcribe(
     alpha: Annotated[Optional[float], typer.Option(parser=NON_NEGATIVE, help="LM weight (default 0.5).")] = None,
     beta: Annotated[Optional[float], typer.Option(parser=FINITE, help="Bonus per word (default 1.0 with an LM, else 0).")] = None,
     hotword: Annotated[Optional[List[str]], typer.Option(callback=check_hotwords, help="'word:boost' or 'a phrase:boost' (boost in natural log); repeatable.")] = None,
+    blank_penalty: Annotated[Optional[float], typer.Option(parser=FINITE, help="Subtracted from the blank's log-prob on every frame before decoding (above 0: fewer letters lost). Default: the model's own (0.5 for the built-in model, chosen on its dev set; 0 for others).", show_default=False)] = None,
     revision: Annotated[Optional[str], typer.Option(help="Branch, tag or commit of a hub --model (owner/name).")] = None,
     audio_stream: Annotated[Optional[int], typer.Option(min=0, help="Audio stream of a video or multi-stream file (0: the first); read with FFmpeg (the av extra).")] = None,
     device: DeviceOption = "auto",
@@ -73,13 +74,13 @@ def transcribe(
         from ctctool.corpus.jobs import TranscribeJob
 
         job = TranscribeJob(lm=lm, hotwords=tuple(hotwords.items()), beam_width=beam_width, alpha=alpha, beta=beta,
-                            audio_stream=audio_stream)
+                            audio_stream=audio_stream, blank_penalty=blank_penalty)
         run_manifest(job, manifest, out_dir, model, device, revision, flags)
         return
     acoustic = as_model(model, device, revision=revision)
     def write(path: Path) -> None:
         result = transcribe_audio(path, acoustic, lm=language_model, hotwords=hotwords, beam_width=beam_width,
-                                  alpha=alpha, beta=beta, audio_stream=audio_stream)
+                                  alpha=alpha, beta=beta, audio_stream=audio_stream, blank_penalty=blank_penalty)
         print(f"{path.stem} {result.text}" if keyed else result.text, flush=True)
 
     each_file(audio, write, "could not be transcribed (see above)")

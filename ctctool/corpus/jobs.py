@@ -184,6 +184,7 @@ class TranscribeJob(_OneFileJob):
     alpha: float | None = None
     beta: float | None = None
     audio_stream: int | None = None
+    blank_penalty: float | None = None
 
     command = "transcribe"
     verb = "transcribed"
@@ -196,7 +197,8 @@ class TranscribeJob(_OneFileJob):
 
         lm = language_model(self.lm, model.name == DEFAULT_MODEL)
         result = transcribe_log_probs(log_probs, model, lm=lm, hotwords=dict(self.hotwords),
-                                      beam_width=self.beam_width, alpha=self.alpha, beta=self.beta)
+                                      beam_width=self.beam_width, alpha=self.alpha, beta=self.beta,
+                                      blank_penalty=self.blank_penalty)
         return [(self.outputs(item)[0], (result.text + "\n").encode("utf-8"))]
 
     def listed(self, folder, name: str) -> dict:

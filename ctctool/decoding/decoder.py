@@ -73,6 +73,7 @@ def decode(
     frame_shift: float | None = None,
     frame_offset: float = 0.0,
     words: bool = True,
+    blank_penalty: float = 0.0,
 ) -> Decoding | tuple[Decoding, ...]:
     """Decode each utterance: greedy by default, a prefix beam search when asked for or when an LM,
     hotwords or ``beta`` need one (the rule and defaults are in ``ctctool.decoding.options``).
@@ -86,6 +87,10 @@ def decode(
         hotwords: text -> boost (natural log) for words or phrases to favour.
         frame_shift, frame_offset: seconds per frame and of frame 0, for the words' times.
         words: also find the frames of each word of the best hypothesis (a forced alignment).
+        blank_penalty: subtracted from the blank's log-prob on every frame before greedy decoding or the
+            search (as sherpa-onnx's ``blank_penalty``): above 0, fewer letters are lost to blanks. A search's
+            scores are of the penalised log-probs; a greedy hypothesis is scored, and every word's frames are
+            found, on the log-probs as given.
 
     Returns:
         One ``Decoding`` for a (T, C) input; a tuple of B for a batch.
@@ -108,15 +113,21 @@ def decode(
         raise CtcToolError(f"`frame_shift` {frame_shift}: expected seconds per frame > 0")
     if not math.isfinite(frame_offset):
         raise CtcToolError(f"`frame_offset` {frame_offset}: expected a finite number of seconds")
+    if isinstance(blank_penalty, bool) or not isinstance(blank_penalty, (int, float)) or not math.isfinite(blank_penalty):
+        raise CtcToolError(f"`blank_penalty` {blank_penalty!r}: expected a finite number (natural log; 0: none)")
     lengths = _checks.input_lengths(input_lengths, B, T, x.device).tolist()
+    searched = x
+    if blank_penalty:
+        searched = x.clone()
+        searched[..., vocab.blank] -= blank_penalty
     settings = search_settings(has_lm=lm is not None, has_hotwords=bool(hotwords), beam_width=beam_width,
                                nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
                                token_min_log_prob=token_min_log_prob)
     if settings.greedy:
-        best = greedy_decode(x, lengths, blank=vocab.blank)
+        best = greedy_decode(searched, lengths, blank=vocab.blank)
         results = [(_scored_path(x[b, : lengths[b]], labels, vocab),) for b, labels in enumerate(best)]
     else:
-        results = beam_search(x, beam_width=settings.beam_width, nbest=settings.nbest, blank=vocab.blank,
+        results = beam_search(searched, beam_width=settings.beam_width, nbest=settings.nbest, blank=vocab.blank,
                               input_lengths=lengths, token_min_log_prob=settings.token_min_log_prob, vocab=vocab,
                               lm=lm, alpha=settings.alpha if lm is not None else None, beta=settings.beta,
                               oov_penalty=oov_penalty, hotwords=hotwords)

@@ -10,6 +10,7 @@ from ctctool.decoding.decoder import DecodedWord, Decoding, decode
 from ctctool.decoding.options import OOV_PENALTY, TOKEN_MIN_LOG_PROB
 from ctctool.lm.loading import as_language_model
 from ctctool.models.inference import audio_log_probs
+from ctctool.models.base import model_blank_penalty
 from ctctool.models.loading import DEFAULT_MODEL, as_model
 
 
@@ -28,6 +29,7 @@ def transcribe(
     token_min_log_prob: float = TOKEN_MIN_LOG_PROB,
     device="cpu",
     audio_stream: int | None = None,
+    blank_penalty: float | None = None,
 ) -> Decoding:
     """The text of ``audio``: greedy, or a prefix beam search with a word LM and hotwords.
 
@@ -39,13 +41,16 @@ def transcribe(
             n-gram model, a file (ARPA or KenLM binary), ``default`` (the general English LM shipped with the
             default model), ``none``, or ``auto``: that LM when ``model`` is the default model.
         audio_stream: the audio stream of a video or multi-stream file (0, the default: the first).
+        blank_penalty: as for ``ctctool.decode``; None (the default): the model's own (``blank_penalty``, chosen
+            on its dev set; 0 for a model without one).
         Other options as for ``ctctool.decode``. Word times are in seconds and carry the model's
         boundary correction, as alignments do.
     """
     acoustic = as_model(model, device)
     log_probs, _ = audio_log_probs(acoustic, audio, sample_rate, audio_stream=audio_stream)
     return transcribe_log_probs(log_probs, acoustic, lm=lm, hotwords=hotwords, beam_width=beam_width, nbest=nbest,
-                                alpha=alpha, beta=beta, oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob)
+                                alpha=alpha, beta=beta, oov_penalty=oov_penalty, token_min_log_prob=token_min_log_prob,
+                                blank_penalty=blank_penalty)
 
 
 def transcribe_log_probs(
@@ -60,14 +65,17 @@ def transcribe_log_probs(
     beta: float | None = None,
     oov_penalty: float = OOV_PENALTY,
     token_min_log_prob: float = TOKEN_MIN_LOG_PROB,
+    blank_penalty: float | None = None,
 ) -> Decoding:
     """``transcribe`` of (T, C) ``log_probs`` that ``model`` (an acoustic model, or its ``ModelInfo``) computed:
-    its vocabulary, frame timing and boundary correction give the text and the word times in seconds."""
+    its vocabulary, frame timing and boundary correction give the text and the word times in seconds, and its
+    ``blank_penalty`` (if it has one) the penalty when ``blank_penalty`` is None."""
     language_model = as_language_model(lm, default_model=getattr(model, "name", None) == DEFAULT_MODEL)
     result = decode(log_probs, vocab=model.vocab, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                     nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
                     token_min_log_prob=token_min_log_prob, frame_shift=model.frame_shift,
-                    frame_offset=model.frame_offset)
+                    frame_offset=model.frame_offset,
+                    blank_penalty=model_blank_penalty(model) if blank_penalty is None else blank_penalty)
     spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words),
                                             until=log_probs.shape[0] * model.frame_shift + model.frame_offset)
     words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, s.start, s.end) for w, s in zip(result.words, spans))

@@ -29,6 +29,9 @@ class AcousticModel(Protocol):
         frame_offset: seconds added to ``frame_index * frame_shift``.
         boundary_correction: seconds added to aligned word and line starts and ends, the
             model's calibration of where its CTC spikes sit (``BoundaryCorrection()``: none).
+
+    A model may also have ``blank_penalty``: the ``ctctool.decode`` blank penalty that ``transcribe`` uses
+    by default (``model_blank_penalty``; 0 when it has none).
     """
 
     name: str
@@ -55,12 +58,18 @@ class ModelInfo:
     frame_shift: float
     frame_offset: float
     boundary_correction: BoundaryCorrection
+    blank_penalty: float = 0.0
 
 
 def model_info(model: AcousticModel) -> ModelInfo:
     """The ``ModelInfo`` of ``model``."""
     return ModelInfo(str(model.name), model.vocab, int(model.sample_rate), float(model.frame_shift),
-                     float(model.frame_offset), model.boundary_correction)
+                     float(model.frame_offset), model.boundary_correction, model_blank_penalty(model))
+
+
+def model_blank_penalty(model) -> float:
+    """The blank penalty ``transcribe`` decodes ``model``'s log-probs with by default: its ``blank_penalty``, or 0."""
+    return float(getattr(model, "blank_penalty", 0.0) or 0.0)
 
 
 def receptive_field(kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:

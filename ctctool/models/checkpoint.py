@@ -7,6 +7,7 @@ for ``--resume``; an inference checkpoint (the shipped default model) does not.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,8 @@ class CheckpointModel:
     """A DeepSpeech2-like checkpoint as an acoustic model: waveform -> (T', C) log-probs.
 
     ``frame_offset`` puts frame j's left edge at ``j * frame_shift + frame_offset``.
-    ``calibration`` holds the word start/end corrections measured at training time.
+    ``calibration`` holds the word start/end corrections measured at training time, and the blank penalty
+    chosen for decoding (``blank_penalty``).
     """
 
     name: str
@@ -93,6 +95,15 @@ class CheckpointModel:
     def boundary_correction(self) -> BoundaryCorrection:
         """The word start/end corrections measured at training time (none for an uncalibrated model)."""
         return BoundaryCorrection.from_dict(self.calibration)
+
+    @property
+    def blank_penalty(self) -> float:
+        """The blank penalty ``transcribe`` decodes with by default, chosen on the dev set (0 when none was)."""
+        value = self.calibration.get("blank_penalty", 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise CtcToolError(f"{self.name}: the checkpoint's `blank_penalty` is {value!r}; expected a finite "
+                               f"number (natural log)")
+        return float(value)
 
     @torch.inference_mode()
     def log_probs(self, waveform: torch.Tensor) -> torch.Tensor:

