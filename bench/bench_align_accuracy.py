@@ -155,7 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set_dir", type=Path)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--no-calibration", action="store_true", help="leave the model's boundary calibration out")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="leave the model's boundary shifts out (its edges are still measured as it measures them)")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--peer-python", type=Path, help="a python with pocketsphinx 5: score it too, side by side")
     args = parser.parse_args()
@@ -164,7 +165,15 @@ def main() -> None:
             parser.error("--peer-python scores the model as users get it: leave out --no-calibration")
         print(json.dumps(peer_comparison(args.set_dir, args.model, args.peer_python, args.limit)))
         return
-    print(json.dumps(summary(boundary_errors(args.set_dir, args.model, not args.no_calibration, args.limit))))
+    temperature = 0.0
+    if args.no_calibration:  # the shifts left out, the edges measured as the model measures them
+        import torch
+
+        from ctctool.models.loading import load_model
+
+        temperature = load_model(args.model, torch.device("cpu")).boundary_correction.edge_temperature
+    print(json.dumps(summary(boundary_errors(args.set_dir, args.model, not args.no_calibration, args.limit,
+                                             edge_temperature=temperature))))
 
 
 if __name__ == "__main__":

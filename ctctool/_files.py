@@ -13,8 +13,9 @@ from pathlib import Path
 from ctctool.errors import CtcToolError
 
 
-def input_file(path: str | os.PathLike, expected: str = "a file") -> Path:
-    """``path`` when it names an existing regular file (after symbolic links); else a CtcToolError naming it."""
+def input_file(path: str | os.PathLike, expected: str = "a file", fifo_hint: str = "") -> Path:
+    """``path`` when it names an existing regular file (after symbolic links); else a CtcToolError naming it
+    (for a FIFO, with ``fifo_hint`` added: what to give instead)."""
     file = Path(path)
     if str(file) == "-":
         raise CtcToolError(f"-: standard input is for text inputs (a transcript, targets, references...); "
@@ -30,7 +31,8 @@ def input_file(path: str | os.PathLike, expected: str = "a file") -> Path:
     if stat.S_ISDIR(mode):
         raise CtcToolError(f"{file}: is a folder; expected {expected}")
     if not stat.S_ISREG(mode):
-        raise CtcToolError(f"{file}: is a {_kind(mode)}, not a regular file; expected {expected}")
+        hint = f" ({fifo_hint})" if fifo_hint and stat.S_ISFIFO(mode) else ""
+        raise CtcToolError(f"{file}: is a {_kind(mode)}, not a regular file; expected {expected}{hint}")
     return file
 
 

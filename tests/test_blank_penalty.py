@@ -67,9 +67,16 @@ def test_a_bad_penalty_is_an_error_naming_it(bad):
         decode(HESITANT, vocab=VOCAB, blank_penalty=bad)
 
 
+def test_a_penalty_may_be_any_real_number_type():
+    want = decode(HESITANT, vocab=VOCAB, blank_penalty=0.5).labels
+    for value in (np.float32(0.5), np.float64(0.5)):
+        assert decode(HESITANT, vocab=VOCAB, blank_penalty=value).labels == want
+    assert decode(HESITANT, vocab=VOCAB, blank_penalty=np.int64(1)).labels == \
+        decode(HESITANT, vocab=VOCAB, blank_penalty=1.0).labels
+
+
 def test_the_cli_takes_a_penalty_and_refuses_a_bad_one(tmp_path):
     scores = tmp_path / "s.npy"
-    np.save(scores, np.stack([np.exp(HESITANT.numpy())] * 2).astype(np.float32))
     vocab_file = tmp_path / "vocab.txt"
     vocab_file.write_text("<b>\na\nb\n|\n")
     two = _frames([0.1, 0.9, 0.0, 0.0], [0.55, 0.45, 0.0, 0.0], [0.6, 0.4, 0.0, 0.0], [0.1, 0.9, 0.0, 0.0])

@@ -223,8 +223,17 @@ def test_transcribe_words_carry_the_boundary_correction(model):
     plain = ctctool.decode(log_probs, vocab=model.vocab, frame_shift=model.frame_shift,
                            frame_offset=model.frame_offset, blank_penalty=model.blank_penalty)
     assert result.text == plain.text
-    by_hand = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in plain.words))
-    assert [(w.start, w.end) for w in result.words] == [(s.start, s.end) for s in by_hand]
+    # the built-in model's correction is fitted on expected edges: the words are timed as an alignment of the
+    # decoded text times them, edges and shifts alike
+    assert model.boundary_correction.edge_temperature > 0
+    aligned = ctctool.align_emissions(log_probs, result.text, model=model)
+    assert [w.text for w in aligned.words] == [w.text for w in result.words]
+    assert [t for w in result.words for t in (w.start, w.end)] == pytest.approx(
+        [t for w in aligned.words for t in (w.start, w.end)], abs=1e-9)
+    # best-path frame edges (no temperature) with the same shifts are a different, wrong, answer
+    hard = BoundaryCorrection.from_dict({**model.boundary_correction.as_dict(), "word_edge_temperature": 0.0})
+    by_hand = hard.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in plain.words))
+    assert [(w.start, w.end) for w in result.words] != [(s.start, s.end) for s in by_hand]
 
 
 def test_transcribe_lm_auto_means_the_default_models_lm_only_with_the_default_model(model):

@@ -111,6 +111,7 @@ def test_finish_refuses_a_missing_dev_set_or_writing_over_its_checkpoint(tmp_pat
 @pytest.mark.parametrize("missing,flags,expected", [
     ("onnx", ["--timings"], "error: --timings needs the Python module onnx, which is not installed: pip install onnx"),
     ("piper", [], "error: needs the Python module piper, which is not installed: pip install piper-tts"),
+    ("av", [], "error: --lossy-prob above 0 needs the Python module av, which is not installed: pip install av"),
 ])
 def test_the_piper_tool_names_a_missing_module_in_one_line_before_any_work(monkeypatch, tmp_path, capsys, missing,
                                                                            flags, expected):

@@ -14,6 +14,17 @@ from helpers import run_cli
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def test_a_fifo_transcript_is_refused_unopened_with_the_way_to_pipe_text_in(tmp_path):
+    import os
+
+    fifo = tmp_path / "transcript.fifo"
+    os.mkfifo(fifo)  # nothing ever writes to it: opening it for reading would block the run
+    result = run_cli("align", "--emissions", EXAMPLES / "align_emissions.npy", "--frame-shift", "0.02", fifo)
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {fifo}: is a FIFO (named pipe), not a regular file; expected a text file "
+                             "(to pipe text in, give - and send it on standard input)\n")
+
+
 def test_version():
     result = run_cli("--version")
     assert (result.exit_code, result.stdout) == (0, f"ctctool {ctctool.__version__}\n")

