@@ -80,7 +80,8 @@ def test_the_built_in_model_measures_word_edges_as_expected_frames():
         return [t for w in result.words for t in (w.start, w.end)]
 
     def on_grid(t):
-        return abs((t - model.frame_offset) / model.frame_shift - round((t - model.frame_offset) / model.frame_shift)) < 1e-6
+        frames = (t - model.frame_offset) / model.frame_shift
+        return abs(frames - round(frames)) < 1e-6
 
     hard, soft = edges(0.0), edges(3.0)
     assert all(on_grid(t) for t in hard)

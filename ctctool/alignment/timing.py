@@ -90,7 +90,8 @@ class BoundaryCorrection:
             temperature = float(self.edge_temperature)
         except (TypeError, ValueError):
             temperature = math.nan
-        if not (math.isfinite(temperature) and temperature >= 0) or isinstance(self.edge_temperature, (str, bytes, bool)):
+        wrong_type = isinstance(self.edge_temperature, (str, bytes, bool))
+        if wrong_type or not (math.isfinite(temperature) and temperature >= 0):
             raise CtcToolError(f"`edge_temperature`: expected 0 (best-path frame edges) or a finite temperature > 0 "
                                f"(expected edges), found {self.edge_temperature!r}")
         object.__setattr__(self, "edge_temperature", temperature)
