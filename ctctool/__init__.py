@@ -11,7 +11,7 @@ from typing import Any
 
 from ctctool.errors import CtcToolError
 
-__version__ = "0.7.5"
+__version__ = "0.7.6"
 
 _EXPORTS = {
     "Vocabulary": "ctctool.vocab",

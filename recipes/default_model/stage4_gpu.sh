@@ -16,10 +16,14 @@
 #   here:  bash recipes/default_model/stage4_gpu.sh train-e   # 3 more, adding pitch shifts that keep the formants (105 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-f   # 2 more, the same augmentation at a lower peak rate (70 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh train-g   # 2 more, the same settings, another seed (70 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-h   # 2 more on data.sh's second round (mix_train2: other
+#                                                             # sentences, same voices and settings; 35 min)
+#   here:  bash recipes/default_model/stage4_gpu.sh train-i   # 2 more on the third round (mix_train3; 35 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
-# finish takes the newest of stage4g.pt / stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
+# finish takes the newest of stage4i.pt / stage4h.pt / stage4g.pt / stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
 # if it is newer than the one before: without train-c to train-g it makes the 0.7.0 model, without train-d the
-# first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's, without train-g 0.7.3's.
+# first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's, without train-g 0.7.3's,
+# without train-h 0.7.4's and 0.7.5's network, without train-i run 8's.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
 # BUDGET seconds, or EPOCHS) is the simpler recipe; it was not the run that made the shipped model.
 set -euo pipefail
@@ -33,8 +37,16 @@ DEVICE=${DEVICE:-cuda}
 weights_only() {  # the weights and history without the optimizer's state: a third of the size
   $PYTHON -c "import sys, torch; p = torch.load(sys.argv[1], weights_only=True); p.pop('train_state', None); torch.save(p, sys.argv[2])" "$1" "$2"
 }
+cpu_fine_tune() {  # STAGE FROM DATA EPOCHS PEAK_LR SEED [AUGMENTATION...]: a fine-tune on the 16-bit WAV data here
+  local stage=$1 from=$2 data=$3 epochs=$4 rate=$5 seed=$6
+  shift 6
+  $PYTHON -m ctctool train "$WORK/$data" --dev "$WORK/mix_dev" --init "$OUT/stage4$from.pt" "$@" \
+    --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs "$epochs" --learning-rate "$rate" --seed "$seed" \
+    --out "$OUT/stage4${stage}_full.pt"
+  weights_only "$OUT/stage4${stage}_full.pt" "$OUT/stage4$stage.pt"
+}
 mkdir -p "$OUT"
-case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train-f|train-g|train|finish}" in
+case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|train-f|train-g|train-h|train-i|train|finish}" in
   pack)
     $PYTHON tools/pack_corpus.py "$WORK/mix_train" "$PACK/train.jsonl" --parts 2
     $PYTHON tools/pack_corpus.py "$WORK/mix_dev" "$PACK/dev.jsonl" --bitrate-level 0.9
@@ -50,31 +62,13 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --device "$DEVICE" --workers "$WORKERS" --epochs 8 --learning-rate 8e-4 --seed 5 --out "$OUT/stage4b_full.pt"
     weights_only "$OUT/stage4b_full.pt" "$OUT/stage4b.pt"
     ;;
-  train-c)
-    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4b.pt" \
-      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 3e-4 --seed 6 --out "$OUT/stage4c_full.pt"
-    weights_only "$OUT/stage4c_full.pt" "$OUT/stage4c.pt"
-    ;;
-  train-d)
-    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4c.pt" --vtlp 0.3 \
-      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 2e-4 --seed 7 --out "$OUT/stage4d_full.pt"
-    weights_only "$OUT/stage4d_full.pt" "$OUT/stage4d.pt"
-    ;;
-  train-e)
-    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4d.pt" --vtlp 0.3 --pitch 0.3 \
-      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 3 --learning-rate 2e-4 --seed 8 --out "$OUT/stage4e_full.pt"
-    weights_only "$OUT/stage4e_full.pt" "$OUT/stage4e.pt"
-    ;;
-  train-f)
-    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4e.pt" --vtlp 0.3 --pitch 0.3 \
-      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 1.5e-4 --seed 9 --out "$OUT/stage4f_full.pt"
-    weights_only "$OUT/stage4f_full.pt" "$OUT/stage4f.pt"
-    ;;
-  train-g)
-    $PYTHON -m ctctool train "$WORK/mix_train" --dev "$WORK/mix_dev" --init "$OUT/stage4f.pt" --vtlp 0.3 --pitch 0.3 \
-      --device "${DEVICE_C:-cpu}" --workers "${WORKERS_C:-1}" --epochs 2 --learning-rate 1.5e-4 --seed 10 --out "$OUT/stage4g_full.pt"
-    weights_only "$OUT/stage4g_full.pt" "$OUT/stage4g.pt"
-    ;;
+  train-c) cpu_fine_tune c b mix_train 2 3e-4 6 ;;
+  train-d) cpu_fine_tune d c mix_train 2 2e-4 7 --vtlp 0.3 ;;
+  train-e) cpu_fine_tune e d mix_train 3 2e-4 8 --vtlp 0.3 --pitch 0.3 ;;
+  train-f) cpu_fine_tune f e mix_train 2 1.5e-4 9 --vtlp 0.3 --pitch 0.3 ;;
+  train-g) cpu_fine_tune g f mix_train 2 1.5e-4 10 --vtlp 0.3 --pitch 0.3 ;;
+  train-h) cpu_fine_tune h g mix_train2 2 2e-4 11 --vtlp 0.3 --pitch 0.3 ;;
+  train-i) cpu_fine_tune i h mix_train3 2 1.5e-4 12 --vtlp 0.3 --pitch 0.3 ;;
   train)
     if [ -z "${EPOCHS:-}" ]; then
       EPOCHS=$($PYTHON recipes/default_model/gpu_epochs.py "$PACK/train.jsonl" --dev "$PACK/dev.jsonl" \
@@ -90,7 +84,7 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --timings --lossy-prob 0 --snr 15:30 --noise-prob 0.3
     LAST="$OUT/stage4b.pt" EARLIER=""
     if [ -f "$OUT/stage4a.pt" ] && ! [ "$OUT/stage4a.pt" -nt "$OUT/stage4b.pt" ]; then EARLIER="$OUT/stage4a.pt"; fi
-    for stage in c d e f g; do  # each CPU fine-tune, as long as every one is newer than the one before
+    for stage in c d e f g h i; do  # each CPU fine-tune, as long as every one is newer than the one before
       NEXT="$OUT/stage4$stage.pt"
       if [ -f "$NEXT" ] && [ "$LAST" -ot "$NEXT" ]; then EARLIER="$EARLIER $LAST" LAST="$NEXT"; else break; fi
     done
