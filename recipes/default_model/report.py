@@ -208,7 +208,7 @@ of open English text:
   0.7.3's word edges (letters only) and its own constant calibration, run 6 with the gap-dependent one
   below. On run 5's network those two changes alone take the dev boundaries from 18.4 to 16.7 ms (espeak-ng
   m5) and from 22.8 to 20.3 ms (Piper); the gap ranges were chosen on the dev sets, fitting on half the
-  utterances and scoring on the other half, never on an evaluation set. Run 7 (0.7.4, this model), by the
+  utterances and scoring on the other half, never on an evaluation set. Run 7 (0.7.4), by the
   same rule, with run 6's evaluation figures seen before: dev CER 20.00% against 20.13%, 60x real time on
   the dev set; boundaries espeak-ng m5 14.8 against 15.0 ms and Piper dev 19.2 against 19.1 ms, both with
   0.7.4's letter shifts (below). The letter shifts alone, on run 6's network: dev boundaries 16.9 → 15.0 ms
