@@ -21,7 +21,7 @@
 #   here:  bash recipes/default_model/stage4_gpu.sh train-i   # 2 more on the third round (mix_train3; 35 min)
 #   here:  bash recipes/default_model/stage4_gpu.sh finish    # calibrate, export, measure, report
 # finish takes the newest of stage4i.pt / stage4h.pt / stage4g.pt / stage4f.pt / stage4e.pt / stage4d.pt / stage4c.pt / stage4b.pt, each later one only
-# if it is newer than the one before: without train-c to train-g it makes the 0.7.0 model, without train-d the
+# if it is newer than the one before: without train-c to train-i it makes the 0.7.0 model, without train-d the
 # first 0.7.1 candidate, without train-e the model 0.7.1 shipped, without train-f 0.7.2's, without train-g 0.7.3's,
 # without train-h 0.7.4's and 0.7.5's network, without train-i run 8's.
 # On a machine that holds both halves, `train` (all of train.jsonl, epochs chosen by gpu_epochs.py to fit
