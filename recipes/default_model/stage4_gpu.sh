@@ -102,5 +102,5 @@ case "${1:?usage: stage4_gpu.sh pack|train-a|train-b|train-c|train-d|train-e|tra
       --real "$WORK/real_speech.json" --peer-check "$WORK/peer_check_espeak_eval.json" \
       --peer-check "$WORK/peer_check_piper_dev_timed.json"
     ;;
-  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train-f, train-g, train or finish, got $1" >&2; exit 1 ;;
+  *) echo "stage4_gpu.sh: expected pack, train-a, train-b, train-c, train-d, train-e, train-f, train-g, train-h, train-i, train or finish, got $1" >&2; exit 1 ;;
 esac
